@@ -1,0 +1,172 @@
+"""Many documents: one per file (mode "table") or one per row (mode "rows").
+
+- Output names come from the manifest's ``output_name`` and are made safe by :func:`safe_filename`;
+  a name already used in this run gets `` (2)``, `` (3)``... before the extension.
+- One bad row is reported and skipped; the others are written (exit code 1 at the CLI).
+- ``docgen-report.json`` in the output folder lists every document: file, row, sections (tokens, seconds,
+  warnings), seconds and error. It is written atomically at the end, also after a cancel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from docgen.cancel import CancelToken
+from docgen.errors import Cancelled, DocgenError, RenderError
+from docgen.llm.base import Generator
+from docgen.model import BatchReport, Dataset, DocumentResult, ProgressEvent, TemplateSpec
+from docgen.pipeline import DocumentJob, RunOptions, base_context, generate, output_name
+
+REPORT_NAME = "docgen-report.json"
+# Windows reserves these device names with any extension (Microsoft, "Naming Files, Paths, and Namespaces").
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+MAX_NAME = 150  # characters; keeps full paths under Windows' 260 limit in ordinary folders
+
+
+def safe_filename(name: str, *, default: str = "document") -> str:
+    """A file name that is valid on Windows, macOS and Linux, ending in ``.docx``.
+
+    Path separators and characters Windows forbids become ``_``; trailing dots/spaces are removed; reserved
+    device names (CON, NUL, COM1...) get a ``_`` prefix; the stem is cut to ``MAX_NAME`` characters.
+    """
+    name = unicodedata.normalize("NFC", name).strip()
+    stem = name[:-5] if name.lower().endswith(".docx") else name
+    stem = _FORBIDDEN.sub("_", stem).strip(" .")
+    stem = re.sub(r"_{2,}", "_", stem)[:MAX_NAME].strip(" .") or default
+    if stem.split(".")[0].upper() in _RESERVED:
+        stem = "_" + stem
+    return stem + ".docx"
+
+
+def unique_name(name: str, used: set[str]) -> str:
+    """``name``, or ``stem (2).docx``, ``stem (3).docx``... if already in ``used`` (case-insensitive)."""
+    stem, suffix = name[:-5], ".docx"
+    candidate, n = name, 1
+    while candidate.lower() in used:
+        n += 1
+        candidate = f"{stem} ({n}){suffix}"
+    used.add(candidate.lower())
+    return candidate
+
+
+def check_output_dir(out_dir: Path) -> Path:
+    """Create ``out_dir`` if needed and prove it is writable. Raises RenderError naming the folder."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".docgen-probe-", delete=True):
+            pass
+    except OSError as exc:
+        raise RenderError(
+            f"Cannot write to the output folder {out_dir}: {exc.strerror or exc}. Choose another folder with "
+            "--out (or in Settings) or fix its permissions."
+        ) from exc
+    return out_dir
+
+
+def plan_jobs(template: TemplateSpec, dataset: Dataset, values: Mapping[str, Any]) -> list[DocumentJob]:
+    """One job for "table" mode, one per row for "rows" mode."""
+    if template.mode == "rows":
+        return [DocumentJob(template, dataset, values, row_index=i) for i in range(len(dataset.rows))]
+    return [DocumentJob(template, dataset, values)]
+
+
+def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, out_dir: Path, *,
+              values: Mapping[str, Any] | None = None, options: RunOptions = RunOptions(),
+              on_event: Callable[[ProgressEvent], None] | None = None, cancel: CancelToken | None = None,
+              dry_run: bool = False) -> BatchReport:
+    """Write every document of the run into ``out_dir`` and the JSON report beside them.
+
+    A DocgenError or backend failure in one document is recorded in its DocumentResult and the run goes on;
+    Cancelled stops the run (the report marks it cancelled). ``dry_run`` renders the output names and
+    prompts' context (catching missing values) but generates and writes nothing except the report.
+    Raises RenderError if ``out_dir`` cannot be written (before any work).
+    """
+    values = dict(values or {})
+    check_output_dir(out_dir)
+    jobs = plan_jobs(template, dataset, values)
+    started = time.perf_counter()
+    used: set[str] = set()
+    documents: list[DocumentResult] = []
+    cancelled = False
+    if on_event:
+        on_event(ProgressEvent("run_started", documents=len(jobs)))
+    for index, job in enumerate(jobs):
+        if cancel and cancel.cancelled:
+            cancelled = True
+            break
+        t0 = time.perf_counter()
+        row = dataset.row_numbers[job.row_index] if job.row_index is not None else None
+        try:
+            name = unique_name(safe_filename(output_name(job, base_context(job)), default=template.id), used)
+            if dry_run:
+                documents.append(DocumentResult(index, out_dir / name, row, seconds=time.perf_counter() - t0))
+                continue
+            documents.append(generate(job, generator, out_dir / name, options=options, on_event=on_event,
+                                      cancel=cancel, doc_index=index, doc_total=len(jobs)))
+        except Cancelled:
+            cancelled = True
+            break
+        except DocgenError as exc:
+            documents.append(DocumentResult(index, None, row, seconds=time.perf_counter() - t0, error=str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one bad row must never end the batch
+            documents.append(DocumentResult(index, None, row, seconds=time.perf_counter() - t0,
+                                            error=f"Unexpected error ({type(exc).__name__}): {exc}"))
+        if documents[-1].error and on_event:
+            on_event(ProgressEvent("document_failed", document=index, documents=len(jobs), text=documents[-1].error))
+    report = BatchReport(template.id, dataset.path, out_dir, tuple(documents), time.perf_counter() - started,
+                         generator.name, cancelled)
+    write_report(report)
+    if on_event:
+        on_event(ProgressEvent("run_done", document=len(documents), documents=len(jobs)))
+    return report
+
+
+def report_dict(report: BatchReport) -> dict[str, Any]:
+    """The JSON-ready form of a report (paths as strings, relative names for documents)."""
+    docs = []
+    for d in report.documents:
+        docs.append({
+            "file": d.path.name if d.path else None,
+            "row": d.row,
+            "ok": d.ok,
+            "seconds": round(d.seconds, 3),
+            "tokens": sum(s.tokens for s in d.sections),
+            "error": d.error,
+            "sections": [{"id": s.id, "tokens": s.tokens, "prompt_tokens": s.prompt_tokens,
+                          "seconds": round(s.seconds, 3), "warnings": list(s.warnings),
+                          "params": asdict(s.params)} for s in d.sections],
+        })
+    return {
+        "template": report.template_id,
+        "data": str(report.data_path),
+        "model": report.model,
+        "seconds": round(report.seconds, 3),
+        "cancelled": report.cancelled,
+        "written": sum(1 for d in report.documents if d.ok),
+        "failed": len(report.failed),
+        "documents": docs,
+    }
+
+
+def write_report(report: BatchReport) -> Path:
+    """Write ``docgen-report.json`` atomically into the report's output folder; return its path."""
+    target = report.out_dir / REPORT_NAME
+    fd, tmp = tempfile.mkstemp(dir=report.out_dir, prefix=".docgen-report-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(report_dict(report), fh, indent=2, ensure_ascii=False)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

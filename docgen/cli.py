@@ -1,0 +1,222 @@
+"""The ``docgen`` command line: a thin shell over batch mode, the template tools and the desktop app.
+
+Forms::
+
+    docgen                                  open the desktop app (same as ``docgen gui``)
+    docgen --template ID_OR_PATH --data FILE --out DIR [--set name=value ...] [--model PATH] [--seed N]
+           [--backend llamacpp|fake] [--sheet NAME] [--dry-run]
+    docgen templates list
+    docgen templates check PATH
+    docgen --version
+
+Exit codes (DESIGN.md section 6): 0 all documents written; 1 some documents failed (the report lists them);
+2 usage, template, data or model error before any work; 130 cancelled (Ctrl+C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from docgen import __version__
+from docgen.cancel import CancelToken
+from docgen.errors import DocgenError
+from docgen.model import ProgressEvent
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+SUBCOMMANDS = ("templates", "gui")
+log = logging.getLogger(__name__)
+
+
+def _batch_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="docgen",
+        description="Write Word documents from a template and a data file; a local model writes the narrative. "
+        "Without arguments, opens the desktop app. Other commands: 'docgen templates list|check', 'docgen gui'.",
+    )
+    p.add_argument("--version", action="version", version=f"docgen {__version__}")
+    p.add_argument("--template", "-t", required=True, help="template id (see 'docgen templates list') or folder")
+    p.add_argument("--data", "-d", required=True, type=Path, help="input data: .csv, .tsv, .xlsx or .json")
+    p.add_argument("--out", "-o", required=True, type=Path, help="output folder (created if missing)")
+    p.add_argument("--set", dest="values", action="append", default=[], metavar="NAME=VALUE",
+                   help="a template field value; repeat for several")
+    p.add_argument("--sheet", help="worksheet name for .xlsx input (default: the first sheet)")
+    p.add_argument("--model", help="GGUF model file (default: settings, models folders, then the embedded model)")
+    p.add_argument("--seed", type=int, help="sampling seed (default from settings; same seed, same text)")
+    p.add_argument("--backend", choices=("llamacpp", "fake"), help="llamacpp (default) or fake (scripted demo)")
+    p.add_argument("--dry-run", action="store_true", help="check template, data and output names; write nothing")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    return p
+
+
+def _parse_values(pairs: Sequence[str], parser: argparse.ArgumentParser) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            parser.error(f"--set expects NAME=VALUE, got '{pair}'")
+        values[name.strip()] = value
+    return values
+
+
+class _Progress:
+    """tqdm progress over documents (table mode: over sections) with live tokens/s; silent off a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+        self.failed = 0
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if not self.enabled:
+            if event.kind == "document_failed":
+                print(f"  failed: {event.text}", file=sys.stderr)
+            return
+        from tqdm import tqdm
+
+        if event.kind == "run_started":
+            self.bar = tqdm(total=event.documents, unit="doc", desc="docgen", dynamic_ncols=True)
+        elif self.bar is None:
+            return
+        elif event.kind == "token" and event.tokens_per_second:
+            self.bar.set_postfix_str(f"{event.section_id}: {event.tokens_per_second:.0f} tok/s", refresh=False)
+        elif event.kind == "section_started":
+            self.bar.set_postfix_str(f"{event.section_id}", refresh=True)
+        elif event.kind in ("document_done", "document_failed"):
+            if event.kind == "document_failed":
+                self.failed += 1
+                self.bar.write(f"  failed: {event.text}", file=sys.stderr)
+            self.bar.update(1)
+        elif event.kind == "run_done":
+            self.bar.close()
+
+
+def run_batch_command(argv: Sequence[str]) -> int:
+    """``docgen --template ... --data ... --out ...``: returns the exit code."""
+    from docgen.settings import load_settings, setup_logging
+
+    parser = _batch_parser()
+    args = parser.parse_args(argv)
+    values = _parse_values(args.values, parser)
+    cancel = CancelToken()
+    try:
+        settings = load_settings()
+        setup_logging(settings.log_level)
+        settings = settings.with_overrides(model_path=args.model, seed=args.seed, backend=args.backend)
+        from docgen.batch import run_batch
+        from docgen.pipeline import RunOptions
+        from docgen.sources import load_dataset, require_columns
+        from docgen.templates.catalog import resolve
+
+        template = resolve(args.template)
+        dataset = load_dataset(args.data, sheet=args.sheet)
+        require_columns(dataset, template.required_columns, template_id=template.id)
+        from docgen.batch import check_output_dir
+
+        check_output_dir(args.out)
+        from docgen.llm import open_generator
+
+        generator = open_generator(settings.backend, model_path=settings.model_path or None, n_ctx=settings.n_ctx,
+                                   n_threads=settings.effective_threads())
+    except DocgenError as exc:
+        print(f"docgen: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        options = RunOptions(seed=settings.seed, temperature=settings.temperature)
+        report = run_batch(template, dataset, generator, args.out, values=values, options=options,
+                           on_event=progress, cancel=cancel, dry_run=args.dry_run)
+    except DocgenError as exc:
+        print(f"docgen: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        generator.close()
+    written = sum(1 for d in report.documents if d.ok)
+    verb = "Would write" if args.dry_run else "Wrote"
+    print(f"{verb} {written} document(s) to {args.out} in {report.seconds:.1f} s "
+          f"(model: {generator.name}). Report: {args.out / 'docgen-report.json'}")
+    if not progress.enabled:
+        for doc in report.documents:
+            if doc.ok and not args.dry_run:
+                print(f"  {doc.path}")
+    if report.cancelled:
+        print("docgen: cancelled; documents finished before the cancel were kept.", file=sys.stderr)
+        return EXIT_CANCELLED
+    if report.failed:
+        print(f"docgen: {len(report.failed)} document(s) failed:", file=sys.stderr)
+        for doc in report.failed:
+            print(f"  {doc.error}", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    return EXIT_OK
+
+
+def templates_command(argv: Sequence[str]) -> int:
+    """``docgen templates list`` and ``docgen templates check PATH``."""
+    parser = argparse.ArgumentParser(prog="docgen templates", description="List or check template packages.")
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("list", help="list bundled, site and user templates")
+    check = sub.add_parser("check", help="check a template package (or a bare .docx)")
+    check.add_argument("path", type=Path)
+    args = parser.parse_args(argv)
+    from docgen.templates.catalog import scan
+
+    if args.action == "list":
+        for entry in scan():
+            if entry.spec:
+                s = entry.spec
+                print(f"{s.id:<20} {s.version:<8} {entry.source:<8} {s.mode:<6} {s.name}")
+                if s.description:
+                    print(f"{'':<20} {s.description}")
+            else:
+                print(f"{entry.path.name:<20} {'':<8} {entry.source:<8} INVALID: {entry.error}")
+        return EXIT_OK
+    from docgen.checks import check_template
+
+    try:
+        lines, problems = check_template(args.path)
+    except DocgenError as exc:
+        print(f"docgen: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print("\n".join(lines))
+    if problems:
+        print(f"\n{len(problems)} problem(s):")
+        for problem in problems:
+            print(f"  - {problem}")
+        return EXIT_SOME_FAILED
+    print("\nNo problems found.")
+    return EXIT_OK
+
+
+def gui_command(argv: Sequence[str]) -> int:
+    """Open the desktop app."""
+    try:
+        from docgen.gui.app import run
+    except ImportError as exc:
+        print(f"docgen: error: the desktop app is not available ({exc}). Install PySide6-Essentials.",
+              file=sys.stderr)
+        return EXIT_USAGE
+    return run(list(argv))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``docgen`` console script. Returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        return gui_command([])
+    if argv[0] == "templates":
+        return templates_command(argv[1:])
+    if argv[0] == "gui":
+        return gui_command(argv[1:])
+    return run_batch_command(argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The scripted fake backend: no model, predictable text, adjustable speed.
+
+For orchestration and GUI-timing tests and for demos without a model (``--backend fake``). It streams its
+reply word by word, sleeping ``delay`` seconds per token, and honours cancellation between tokens and, with
+``prompt_delay``, during a simulated prompt read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from docgen.cancel import CancelToken
+from docgen.errors import ContextOverflow
+from docgen.llm.base import Generation, Message, TokenCallback
+from docgen.model import GenerationParams
+
+Script = Callable[[Sequence[Message]], str]
+
+DEFAULT_REPLY = (
+    "Sales grew steadily over the period, led by the **West** region.\n\n"
+    "- Strong demand in *Technology*\n- Furniture margins remain thin\n"
+)
+
+
+class FakeGenerator:
+    """Replies with ``script(messages)`` (or a fixed Markdown text) streamed as words.
+
+    ``choices`` replies pick the choice named in the last user message if any, else the first choice.
+    Token count = words (+ 1 per message for formatting), an approximation that is only used for orchestration.
+    """
+
+    name = "fake"
+    path = None
+
+    def __init__(self, script: Script | str | None = None, *, delay: float = 0.0, prompt_delay: float = 0.0,
+                 n_ctx: int = 4096, fail_on: str | None = None) -> None:
+        self._script = script
+        self.delay = delay
+        self.prompt_delay = prompt_delay
+        self.n_ctx = n_ctx
+        self.fail_on = fail_on
+        self.calls: list[Sequence[Message]] = []
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        """Whitespace-separated words plus 4 per message (chat markup)."""
+        return sum(len(m.content.split()) + 4 for m in messages) + 3
+
+    def _reply(self, messages: Sequence[Message], choices: Sequence[str]) -> str:
+        if choices:
+            last = messages[-1].content.lower()
+            return next((c for c in choices if c.lower() in last), choices[0])
+        if callable(self._script):
+            return self._script(messages)
+        return self._script if isinstance(self._script, str) else DEFAULT_REPLY
+
+    def generate(self, messages: Sequence[Message], params: GenerationParams, *, choices: Sequence[str] = (),
+                 on_token: TokenCallback | None = None, cancel: CancelToken | None = None) -> Generation:
+        """See :meth:`docgen.llm.base.Generator.generate`. Raises RuntimeError if ``fail_on`` occurs in the
+        prompt (to test one bad record in a batch)."""
+        self.calls.append(tuple(messages))
+        start = time.perf_counter()
+        prompt_tokens = self.count_tokens(messages)
+        if prompt_tokens + params.max_tokens > self.n_ctx:
+            raise ContextOverflow(f"prompt of {prompt_tokens} tokens + {params.max_tokens} does not fit {self.n_ctx}")
+        if self.fail_on and any(self.fail_on in m.content for m in messages):
+            raise RuntimeError(f"scripted failure: prompt contains {self.fail_on!r}")
+        deadline = start + self.prompt_delay
+        while time.perf_counter() < deadline:
+            if cancel:
+                cancel.raise_if_cancelled()
+            time.sleep(0.01)
+        words = self._reply(messages, choices).split(" ")
+        out: list[str] = []
+        for i, word in enumerate(words[: params.max_tokens]):
+            if cancel:
+                cancel.raise_if_cancelled()
+            piece = word if i == 0 else " " + word
+            out.append(piece)
+            if on_token:
+                on_token(piece)
+            if self.delay:
+                time.sleep(self.delay)
+        finish = "length" if len(words) > params.max_tokens else "stop"
+        return Generation("".join(out), len(out), prompt_tokens, prompt_tokens, time.perf_counter() - start, finish)
+
+    def close(self) -> None:
+        """Nothing to free."""

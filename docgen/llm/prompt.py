@@ -1,0 +1,180 @@
+"""Prompt assembly: what the model reads for each section.
+
+Layout (DESIGN.md section 3): ``[system][data context][fields]`` form ONE system message shared verbatim by all
+of a document's sections, then one user message holds the section's instruction. llama.cpp keeps the KV cache
+of the longest common token prefix between calls, so the shared part is read once per document.
+
+Budget rule (stated here, enforced by :func:`build_document_prompts`): for every section,
+``prompt_tokens + max_tokens <= n_ctx``. When the full data context does not fit, the context is shortened
+*once per document* (so all sections keep the same prefix), by dropping data rows from the end (halving the
+count until it fits) or, for a template-written context, dropping lines from the end; a note saying how much
+was left out is added so the model does not present partial data as complete. If the prompt cannot fit even
+with no data rows, :class:`~docgen.errors.ContextOverflow` says by how many tokens and what to change.
+
+Per-row sections (``per_row = true``) use ``[system + instruction]`` as the shared prefix and put the row in the
+user message, so a classification over thousands of rows reads the instruction once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from docgen.errors import ContextOverflow, MissingValues
+from docgen.jinja import make_environment
+from docgen.llm.base import Generator, Message
+from docgen.model import SectionSpec, TemplateSpec
+
+DEFAULT_SYSTEM = (
+    "You are a careful business writer. Write in clear, plain English for office readers. "
+    "Use only the facts and figures given in the data below; never invent numbers, names or dates."
+)
+
+FORMAT_INSTRUCTIONS = {
+    "markdown": "Format: Markdown body text (paragraphs, **bold**, bullet lists where useful); no title heading.",
+    "text": "Format: plain text paragraphs, no Markdown.",
+    "choice": "Answer with exactly one of: {choices}.",
+    "json": "Answer with JSON only, following this schema: {schema}.",
+}
+
+_env = make_environment()
+
+
+@dataclass(frozen=True)
+class SectionPrompt:
+    """The messages for one section and their size in tokens."""
+
+    section: SectionSpec
+    messages: tuple[Message, ...]
+    prompt_tokens: int
+
+
+def render_text(source: str, context: Mapping[str, Any], *, what: str, record: str | None = None) -> str:
+    """Render a manifest Jinja string (prompt, context, output name) with ``context``.
+
+    Raises MissingValues naming ``what`` (e.g. "section 'summary' prompt"), the missing name and the record.
+    """
+    try:
+        return _env.from_string(source).render(**context)
+    except jinja2.UndefinedError as exc:
+        where = f" for {record}" if record else ""
+        known = ", ".join(sorted(k for k in context if not k.startswith("_")))
+        raise MissingValues(f"The {what} uses a value that does not exist{where}: {exc.message}. "
+                            f"Known names: {known}.", [str(exc.message)]) from exc
+    except jinja2.TemplateError as exc:
+        raise MissingValues(f"The {what} could not be rendered: {exc}.") from exc
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).replace("\n", " ")
+
+
+def table_lines(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[str]:
+    """Rows as ``|``-separated lines with a header line: compact and easy for small models to read."""
+    return [" | ".join(columns)] + [" | ".join(_cell(r.get(c)) for c in columns) for r in rows]
+
+
+def record_lines(row: Mapping[str, Any]) -> list[str]:
+    """One record as ``name: value`` lines."""
+    return [f"{k}: {_cell(v)}" for k, v in row.items()]
+
+
+def format_instruction(section: SectionSpec) -> str:
+    """The sentence telling the model which output format the section needs."""
+    return FORMAT_INSTRUCTIONS[section.format].format(
+        choices=", ".join(section.choices), schema=section.schema
+    )
+
+
+def _fields_block(template: TemplateSpec, context: Mapping[str, Any]) -> str:
+    lines = [f"{f.label}: {_cell(context.get(f.name))}" for f in template.fields if context.get(f.name) not in (None, "")]
+    return "Details:\n" + "\n".join(lines) if lines else ""
+
+
+def _data_lines(template: TemplateSpec, context: Mapping[str, Any], record: str | None) -> list[str]:
+    if template.context:
+        return render_text(template.context, context, what="[prompt] context", record=record).strip().splitlines()
+    if template.mode == "rows" and "row" in context:
+        return ["Record:", *record_lines(context["row"])]
+    rows = context.get("rows", [])
+    columns = context.get("columns") or (list(rows[0]) if rows else [])
+    return [f"Data ({len(rows)} rows):", *table_lines(rows[: template.max_context_rows], columns)]
+
+
+def _system(template: TemplateSpec, context: Mapping[str, Any], data: list[str], record: str | None) -> str:
+    system = render_text(template.system_prompt, context, what="[prompt] system", record=record).strip()
+    parts = [system or DEFAULT_SYSTEM, "\n".join(data), _fields_block(template, context)]
+    return "\n\n".join(p for p in parts if p)
+
+
+def build_document_prompts(template: TemplateSpec, sections: Sequence[SectionSpec], context: Mapping[str, Any],
+                           generator: Generator, *, record: str | None = None) -> list[SectionPrompt]:
+    """Messages for the document-level ``sections``, sharing one system message, within the budget rule.
+
+    Raises MissingValues for a prompt naming an unknown value, ContextOverflow when nothing fits.
+    """
+    users = [
+        render_text(s.prompt, context, what=f"section '{s.id}' prompt", record=record).strip()
+        + "\n\n" + format_instruction(s)
+        for s in sections
+    ]
+    data = _data_lines(template, context, record)
+    kept = len(data)
+    while True:
+        lines = data[:kept]
+        if kept < len(data):
+            lines.append(f"[{len(data) - kept} more lines of data left out to fit the model's context window]")
+        system = _system(template, context, lines, record)
+        prompts = []
+        worst = 0
+        for s, user in zip(sections, users, strict=True):
+            messages = (Message("system", system), Message("user", user))
+            tokens = generator.count_tokens(messages)
+            worst = max(worst, tokens + s.max_tokens - generator.n_ctx)
+            prompts.append(SectionPrompt(s, messages, tokens))
+        if worst <= 0:
+            return prompts
+        if kept <= 1:
+            section = max(zip(prompts, sections), key=lambda p: p[0].prompt_tokens + p[1].max_tokens)[1]
+            raise ContextOverflow(
+                f"Section '{section.id}' of template '{template.id}' cannot fit the model's context window of "
+                f"{generator.n_ctx} tokens even with the data left out ({worst} tokens too many, "
+                f"max_tokens = {section.max_tokens}). Raise the context size in Settings (n_ctx), lower "
+                f"max_tokens, or shorten the prompt."
+            )
+        kept = kept // 2 if kept > 8 else kept - 1
+
+
+def build_row_prompt(template: TemplateSpec, section: SectionSpec, context: Mapping[str, Any],
+                     generator: Generator, *, record: str | None = None) -> SectionPrompt:
+    """Messages for a per-row section: shared ``[system + instruction]``, then the row's prompt.
+
+    Over-long row text is cut (by characters, keeping the start) so the prompt fits; raises ContextOverflow
+    if the instruction alone does not fit.
+    """
+    system = "\n\n".join(p for p in (
+        render_text(template.system_prompt, context, what="[prompt] system", record=record).strip() or DEFAULT_SYSTEM,
+        format_instruction(section),
+    ) if p)
+    user = render_text(section.prompt, context, what=f"section '{section.id}' prompt", record=record).strip()
+    while True:
+        messages = (Message("system", system), Message("user", user))
+        tokens = generator.count_tokens(messages)
+        if tokens + section.max_tokens <= generator.n_ctx:
+            return SectionPrompt(section, messages, tokens)
+        if len(user) < 40:
+            raise ContextOverflow(
+                f"Section '{section.id}' of template '{template.id}' does not fit the context window of "
+                f"{generator.n_ctx} tokens. Raise n_ctx in Settings or shorten the system prompt."
+            )
+        user = user[: len(user) * 3 // 4] + " [...]"

@@ -1,0 +1,224 @@
+"""Plain, frozen data passed between docgen's layers. No I/O and no heavy imports here."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+FieldType = Literal["text", "number", "date", "choice"]
+SectionFormat = Literal["markdown", "text", "choice", "json"]
+ColumnType = Literal["integer", "number", "date", "text"]
+DataMode = Literal["table", "rows"]
+
+#: A cell value after typing: int/float for numbers, datetime.date for dates, str for text, None when empty.
+Value = int | float | _dt.date | str | None
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A value the user supplies (GUI form or ``--set name=value``), declared in ``[[fields]]``."""
+
+    name: str
+    label: str
+    type: FieldType = "text"
+    required: bool = False
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """Text the model writes, declared in ``[[sections]]`` and placed in the .docx with
+    ``{{p sections.<id> }}`` (markdown/text) or ``{{ sections.<id> }}`` (choice).
+
+    ``prompt`` is a Jinja string rendered with the same context as the document (fields, row, aggregates).
+    ``temperature``/``seed`` of None mean "use the settings' default".
+    ``per_row = true`` runs the section once per data row (``row`` in the prompt); each row then carries the
+    result under the section id (``row.sentiment``), before aggregates are computed, so aggregates and the
+    document's own sections can count and quote the results.
+    """
+
+    id: str
+    title: str
+    prompt: str
+    format: SectionFormat = "markdown"
+    max_tokens: int = 256
+    temperature: float | None = None
+    choices: tuple[str, ...] = ()
+    schema: dict[str, Any] | None = None
+    per_row: bool = False
+
+
+@dataclass(frozen=True)
+class AggregateSpec:
+    """A value computed from the data before rendering, declared in ``[[aggregates]]``.
+
+    Without ``group_by`` the result is one dict ``{"count": n, <col>: sum, ...}``; with it, a list of such
+    dicts, one per group, sorted by ``sort`` (a column; descending; default the first ``sum`` column) and cut
+    to ``limit`` rows (0 = all).
+    """
+
+    name: str
+    group_by: str | None = None
+    sum: tuple[str, ...] = ()
+    mean: tuple[str, ...] = ()
+    sort: str | None = None
+    ascending: bool = False
+    limit: int = 0
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """A validated template package: manifest + paths. Built by :mod:`docgen.templates.manifest`."""
+
+    id: str
+    name: str
+    description: str
+    version: str
+    language: str
+    root: Path
+    docx: Path
+    manifest_path: Path
+    mode: DataMode = "table"
+    required_columns: tuple[str, ...] = ()
+    output_name: str = "{{ template.id }}.docx"
+    system_prompt: str = ""
+    context: str = ""
+    max_context_rows: int = 50
+    fields: tuple[FieldSpec, ...] = ()
+    sections: tuple[SectionSpec, ...] = ()
+    aggregates: tuple[AggregateSpec, ...] = ()
+    sample_data: Path | None = None
+    source: str = "bundled"  # bundled | site | user | path
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a :class:`Dataset`, with the type its values were converted to."""
+
+    name: str
+    type: ColumnType = "text"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Typed tabular input.
+
+    ``rows[i]`` maps column name -> typed :data:`Value`. ``row_numbers[i]`` is the number a user sees for that
+    record in the original file (the spreadsheet row / CSV line number counting the header as row 1; for JSON
+    the 1-based record index), used in every error message about that record.
+    """
+
+    path: Path
+    columns: tuple[Column, ...]
+    rows: tuple[dict[str, Value], ...]
+    row_numbers: tuple[int, ...]
+    sha256: str = ""
+    sheet: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Column names in file order."""
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Sampling parameters of one section. Defaults follow llama.cpp's for an instruct model, with a low
+    temperature because a 135M model drifts quickly at higher ones."""
+
+    max_tokens: int = 256
+    temperature: float = 0.3
+    top_p: float = 0.9
+    top_k: int = 40
+    repeat_penalty: float = 1.1
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class SectionResult:
+    """What the model wrote for one section, with its cost."""
+
+    id: str
+    text: str
+    tokens: int = 0
+    prompt_tokens: int = 0
+    seconds: float = 0.0
+    params: GenerationParams = field(default_factory=GenerationParams)
+    cached: bool = False
+    locked: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentResult:
+    """One document of a run: where it went (None if it failed) and how it was made."""
+
+    index: int
+    path: Path | None
+    row: int | None = None
+    sections: tuple[SectionResult, ...] = ()
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the document was written."""
+        return self.error is None and self.path is not None
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """Result of a batch run; serialized as ``docgen-report.json`` in the output folder."""
+
+    template_id: str
+    data_path: Path
+    out_dir: Path
+    documents: tuple[DocumentResult, ...]
+    seconds: float
+    model: str
+    cancelled: bool = False
+
+    @property
+    def failed(self) -> tuple[DocumentResult, ...]:
+        """Documents that were not written."""
+        return tuple(d for d in self.documents if not d.ok)
+
+
+EventKind = Literal[
+    "run_started",
+    "document_started",
+    "section_started",
+    "token",
+    "section_done",
+    "document_done",
+    "document_failed",
+    "run_done",
+    "model_loading",
+]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Progress flowing *up* as plain callbacks; the GUI worker re-emits these as Qt signals.
+
+    ``document``/``documents`` count documents (0-based index, total); ``section``/``sections`` likewise for
+    sections of the current document. ``text`` is the streamed delta for ``token`` events, the full text for
+    ``section_done``, and a message for ``document_failed``.
+    """
+
+    kind: EventKind
+    document: int = 0
+    documents: int = 1
+    section_id: str | None = None
+    section: int = 0
+    sections: int = 0
+    text: str = ""
+    tokens: int = 0
+    tokens_per_second: float = 0.0
+    path: Path | None = None

@@ -1,0 +1,313 @@
+"""One document: plan -> generate sections -> render -> write atomically.
+
+:func:`generate` is what batch mode calls per document and what the GUI worker calls; both pass callbacks
+(``on_event``) for progress and a :class:`~docgen.cancel.CancelToken` for Cancel.
+
+Order of work for one document (DESIGN.md sections 2-3):
+
+1. the Jinja context: field values (``--set`` / GUI form, else a same-named data column in rows mode, else the
+   manifest default), ``rows`` (table mode) or ``row`` (rows mode), ``columns``, ``template``, ``today``;
+2. per-row sections (``per_row = true``, table mode): run once per row, result stored in the row under the
+   section id;
+3. declared aggregates over the (extended) rows, added to the context by name;
+4. document sections, sharing one prompt prefix (KV cache reuse), unless the caller supplies the text
+   (GUI edits and locked sections);
+5. rendering into template.docx and an atomic write, with provenance in the document properties.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docgen import __version__
+from docgen.cancel import CancelToken
+from docgen.errors import Cancelled, DocgenError, MissingValues, TemplateError
+from docgen.llm.base import Generator
+from docgen.llm.discovery import file_sha256
+from docgen.llm.prompt import build_document_prompts, build_row_prompt, render_text
+from docgen.model import Dataset, DocumentResult, GenerationParams, ProgressEvent, SectionResult, SectionSpec, TemplateSpec
+from docgen.render import render_document
+from docgen.templates.aggregates import compute as compute_aggregate
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Per-run choices that are not part of the template: sampling defaults and where the model came from.
+
+    ``seed``/``temperature`` apply to sections that do not set their own (choice sections default to 0, greedy).
+    """
+
+    seed: int = 42
+    temperature: float = 0.3
+    model_sha256: str = ""
+
+
+@dataclass
+class DocumentJob:
+    """What one document is made of. ``row_index`` is the 0-based record in rows mode (None in table mode).
+
+    ``fixed_sections`` maps section id -> text to use instead of generating (the GUI's edited or locked
+    sections); ``only_sections``, when given, limits generation to those ids (regenerating one section).
+    """
+
+    template: TemplateSpec
+    dataset: Dataset
+    values: Mapping[str, Any] = field(default_factory=dict)
+    row_index: int | None = None
+    fixed_sections: Mapping[str, str] = field(default_factory=dict)
+    only_sections: Sequence[str] | None = None
+    seeds: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def record(self) -> str:
+        """How error messages name this document's data: ``row 7 of sales.csv`` or ``sales.csv``."""
+        if self.row_index is None:
+            return self.dataset.path.name
+        return f"row {self.dataset.row_numbers[self.row_index]} of {self.dataset.path.name}"
+
+
+def coerce_field(template: TemplateSpec, name: str, value: Any) -> Any:
+    """Convert a typed-in value (``--set`` text, GUI form) to the field's type.
+
+    Raises TemplateError naming the field and the expected form when the value does not fit.
+    """
+    spec = next((f for f in template.fields if f.name == name), None)
+    if spec is None or value is None or not isinstance(value, str):
+        return value
+    text = value.strip()
+    try:
+        if spec.type == "number":
+            number = float(text.replace(",", ""))
+            return int(number) if number.is_integer() and "." not in text else number
+        if spec.type == "date":
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        form = "a number such as 1250.5" if spec.type == "number" else "a date as YYYY-MM-DD"
+        raise TemplateError(f"Field '{name}' ({spec.label}) must be {form}; got '{value}'.") from None
+    if spec.type == "choice" and text not in spec.choices:
+        raise TemplateError(f"Field '{name}' ({spec.label}) must be one of {', '.join(spec.choices)}; got '{value}'.")
+    return text
+
+
+def field_values(job: DocumentJob) -> dict[str, Any]:
+    """The fields' values for this document, by the precedence in the module docstring.
+
+    Raises MissingValues listing every required field without a value; TemplateError for unknown names.
+    """
+    template = job.template
+    known = {f.name for f in template.fields}
+    unknown = sorted(set(job.values) - known)
+    if unknown:
+        raise TemplateError(
+            f"Template '{template.id}' has no field {', '.join(repr(u) for u in unknown)}. "
+            f"Its fields: {', '.join(sorted(known)) or 'none'}."
+        )
+    row = job.dataset.rows[job.row_index] if job.row_index is not None else {}
+    out: dict[str, Any] = {}
+    missing = []
+    for spec in template.fields:
+        value = job.values.get(spec.name)
+        if value in (None, "") and spec.name in row:
+            value = row[spec.name]
+        if value in (None, ""):
+            value = spec.default
+        value = coerce_field(template, spec.name, value)
+        if spec.required and value in (None, ""):
+            missing.append(spec.name)
+        out[spec.name] = value
+    if missing:
+        raise MissingValues(
+            f"Template '{template.id}' needs a value for {', '.join(missing)} ({job.record}). "
+            f"Give it with --set {missing[0]}=VALUE or fill it in the form.",
+            missing,
+        )
+    return out
+
+
+def base_context(job: DocumentJob) -> dict[str, Any]:
+    """The Jinja context shared by prompts, the output name and template.docx (before sections)."""
+    template = job.template
+    ctx: dict[str, Any] = {
+        "template": {"id": template.id, "name": template.name, "version": template.version},
+        "columns": list(job.dataset.column_names),
+        "today": dt.date.today(),
+        "record_count": len(job.dataset.rows),
+    }
+    if job.row_index is not None:
+        ctx["row"] = dict(job.dataset.rows[job.row_index])
+        ctx["row_number"] = job.dataset.row_numbers[job.row_index]
+    else:
+        ctx["rows"] = [dict(r) for r in job.dataset.rows]
+    ctx.update(field_values(job))
+    return ctx
+
+
+def params_for(section: SectionSpec, options: RunOptions, seed: int | None = None) -> GenerationParams:
+    """Sampling parameters for ``section``: its own temperature, else 0 for choices, else the run default."""
+    temperature = section.temperature
+    if temperature is None:
+        temperature = 0.0 if section.format == "choice" else options.temperature
+    return GenerationParams(max_tokens=section.max_tokens, temperature=temperature,
+                            seed=options.seed if seed is None else seed)
+
+
+def output_name(job: DocumentJob, context: Mapping[str, Any]) -> str:
+    """The manifest's ``output_name`` rendered for this document (not yet sanitized)."""
+    return render_text(job.template.output_name, context, what="[data] output_name", record=job.record)
+
+
+def _emit(on_event: EventCallback | None, **kw: Any) -> None:
+    if on_event:
+        on_event(ProgressEvent(**kw))
+
+
+def run_row_sections(job: DocumentJob, context: dict[str, Any], generator: Generator, options: RunOptions,
+                     on_event: EventCallback | None, cancel: CancelToken | None,
+                     doc_index: int, doc_total: int) -> list[SectionResult]:
+    """Run the per-row sections over ``context["rows"]`` in place; one SectionResult per section (totals)."""
+    results = []
+    specs = [s for s in job.template.sections if s.per_row]
+    for si, section in enumerate(specs):
+        start = time.perf_counter()
+        tokens = prompt_tokens = 0
+        params = params_for(section, options)
+        _emit(on_event, kind="section_started", document=doc_index, documents=doc_total, section_id=section.id,
+              section=si, sections=len(specs))
+        for ri, row in enumerate(context["rows"]):
+            if cancel:
+                cancel.raise_if_cancelled()
+            row_ctx = {**context, "row": row, "row_number": job.dataset.row_numbers[ri]}
+            record = f"row {job.dataset.row_numbers[ri]} of {job.dataset.path.name}"
+            prompt = build_row_prompt(job.template, section, row_ctx, generator, record=record)
+            gen = generator.generate(prompt.messages, params, choices=section.choices, cancel=cancel)
+            row[section.id] = gen.text.strip()
+            tokens += gen.tokens
+            prompt_tokens += gen.prompt_tokens
+            _emit(on_event, kind="token", document=doc_index, documents=doc_total, section_id=section.id,
+                  section=ri, sections=len(context["rows"]), text=f"{record}: {row[section.id]}\n", tokens=tokens)
+        results.append(SectionResult(section.id, "", tokens, prompt_tokens, time.perf_counter() - start, params))
+    return results
+
+
+def generate(job: DocumentJob, generator: Generator, out_path: Path | None = None, *,
+             options: RunOptions = RunOptions(), on_event: EventCallback | None = None,
+             cancel: CancelToken | None = None, doc_index: int = 0, doc_total: int = 1,
+             out_dir: Path | None = None) -> DocumentResult:
+    """Make one document and write it to ``out_path`` (or ``out_dir``/the rendered output name).
+
+    Pass neither path to generate the sections without rendering (the GUI's review step).
+    Raises DocgenError subclasses (MissingValues, DataError, ContextOverflow, RenderError, ...) and Cancelled;
+    the batch runner turns them into a failed :class:`DocumentResult` for that row.
+    """
+    started = time.perf_counter()
+    template = job.template
+    _emit(on_event, kind="document_started", document=doc_index, documents=doc_total)
+    context = base_context(job)
+    results: dict[str, SectionResult] = {}
+    if job.row_index is None and any(s.per_row for s in template.sections):
+        for r in run_row_sections(job, context, generator, options, on_event, cancel, doc_index, doc_total):
+            results[r.id] = r
+    rows_for_aggregates = context.get("rows") or [context.get("row", {})]
+    for agg in template.aggregates:
+        context[agg.name] = compute_aggregate(agg, job.dataset, rows_for_aggregates, template_id=template.id)
+
+    doc_sections = [s for s in template.sections if not (s.per_row and job.row_index is None)]
+    wanted = [s for s in doc_sections if s.id not in job.fixed_sections
+              and (job.only_sections is None or s.id in job.only_sections)]
+    prompts = build_document_prompts(template, wanted, context, generator, record=job.record) if wanted else []
+    for si, prompt in enumerate(prompts):
+        section = prompt.section
+        if cancel:
+            cancel.raise_if_cancelled()
+        params = params_for(section, options, job.seeds.get(section.id))
+        _emit(on_event, kind="section_started", document=doc_index, documents=doc_total, section_id=section.id,
+              section=si, sections=len(prompts))
+        counter = {"n": 0, "t0": time.perf_counter()}
+
+        def on_token(piece: str, _sid: str = section.id, _si: int = si) -> None:
+            counter["n"] += 1
+            elapsed = max(time.perf_counter() - counter["t0"], 1e-6)
+            _emit(on_event, kind="token", document=doc_index, documents=doc_total, section_id=_sid, section=_si,
+                  sections=len(prompts), text=piece, tokens=counter["n"], tokens_per_second=counter["n"] / elapsed)
+
+        try:
+            gen = generator.generate(prompt.messages, params, choices=section.choices, on_token=on_token,
+                                     cancel=cancel)
+        except DocgenError:
+            raise
+        except Exception as exc:  # a backend failure must name the section, not crash the batch
+            raise DocgenError(f"The model failed on section '{section.id}' ({job.record}): {exc}") from exc
+        text = gen.text.strip()
+        warnings = ("The model stopped at max_tokens; the text may end mid-sentence.",) if gen.finish_reason == "length" else ()
+        results[section.id] = SectionResult(section.id, text, gen.tokens, gen.prompt_tokens, gen.seconds, params,
+                                            warnings=warnings)
+        _emit(on_event, kind="section_done", document=doc_index, documents=doc_total, section_id=section.id,
+              section=si, sections=len(prompts), text=text, tokens=gen.tokens,
+              tokens_per_second=gen.tokens / gen.seconds if gen.seconds else 0.0)
+    for sid, text in job.fixed_sections.items():
+        results[sid] = SectionResult(sid, text, locked=True)
+
+    if out_path is None and out_dir is not None:
+        out_path = out_dir / output_name(job, context)
+    if out_path is not None:
+        if cancel:
+            cancel.raise_if_cancelled()
+        sections = {s.id: (s.format, results[s.id].text) for s in doc_sections if s.id in results}
+        provenance = provenance_for(job, generator, options, results)
+        render_document(template.docx, context, sections, out_path, provenance=provenance, record=job.record)
+    ordered = tuple(results[s.id] for s in template.sections if s.id in results)
+    result = DocumentResult(doc_index, out_path, job.dataset.row_numbers[job.row_index] if job.row_index is not None
+                            else None, ordered, time.perf_counter() - started)
+    _emit(on_event, kind="document_done", document=doc_index, documents=doc_total, path=out_path,
+          tokens=sum(r.tokens for r in ordered))
+    return result
+
+
+def provenance_for(job: DocumentJob, generator: Generator, options: RunOptions,
+                   results: Mapping[str, SectionResult]) -> dict[str, str]:
+    """What made this document: docgen version, template, model file + sha256, seed, parameters, data file."""
+    first = next(iter(results.values()), None)
+    params = first.params if first else GenerationParams(seed=options.seed)
+    path = getattr(generator, "path", None)
+    sha = options.model_sha256 or (model_sha256(path) if path else "")
+    return {
+        "docgen_version": __version__,
+        "template_id": job.template.id,
+        "template_version": job.template.version,
+        "model_file": generator.name,
+        "model_sha256": sha,
+        "quantization": str(getattr(generator, "quantization", "")),
+        "seed": str(params.seed),
+        "temperature": str(options.temperature),
+        "top_p": str(params.top_p),
+        "top_k": str(params.top_k),
+        "repeat_penalty": str(params.repeat_penalty),
+        "data_file": job.dataset.path.name,
+        "data_sha256": job.dataset.sha256,
+        "row": "" if job.row_index is None else str(job.dataset.row_numbers[job.row_index]),
+    }
+
+
+_SHA_CACHE: dict[tuple[str, int, int], str] = {}
+
+
+def model_sha256(path: Path) -> str:
+    """SHA-256 of a model file, computed once per (path, size, mtime) in this process."""
+    stat = Path(path).stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _SHA_CACHE:
+        _SHA_CACHE[key] = file_sha256(Path(path))
+    return _SHA_CACHE[key]
+
+
+__all__ = ["DocumentJob", "RunOptions", "generate", "base_context", "field_values", "coerce_field", "Cancelled"]

