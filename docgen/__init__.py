@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from docgen.version import __version__
 from docgen.errors import (
     Cancelled,
     ContextOverflow,
@@ -20,7 +21,6 @@ from docgen.errors import (
     TemplateError,
 )
 
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",

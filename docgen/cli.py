@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from docgen import __version__
+from docgen.version import __version__
 from docgen.cancel import CancelToken
 from docgen.errors import DocgenError
 from docgen.model import ProgressEvent

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from docgen import __version__
+from docgen.version import __version__
 from docgen.cancel import CancelToken
 from docgen.errors import Cancelled, DocgenError, MissingValues, TemplateError
 from docgen.llm.base import Generator

@@ -1,0 +1,181 @@
+"""CSV / TSV / delimited .txt files -> :class:`docgen.model.Dataset`.
+
+Encoding: a byte-order mark decides (UTF-8, UTF-16, UTF-32; the BOM is removed); otherwise strict UTF-8 is
+tried first (it almost never decodes text in another encoding by accident), then ``charset-normalizer`` guesses;
+among the code pages it finds about equally plausible, Windows-1252 wins (the "ANSI" code page of Western
+Windows, where most non-UTF-8 CSV files come from; it is a superset of latin-1's printable characters), so
+cp1251 Cyrillic, Shift-JIS, etc. are still recognized while a short French or German file is not misread.
+(Limit: a short cp1250 Polish/Czech file can still be taken for cp1252; no detector can tell them apart on a
+few words.) Delimiter: one of ``,`` ``;`` tab ``|``, chosen by :func:`detect_delimiter`.
+Records follow RFC 4180 as Python's :mod:`csv` reads it: quoted fields may hold delimiters, quotes ("") and
+line breaks; CRLF, LF and CR line ends are all fine. The header is the first non-empty line; row numbers are
+the line on which a record *starts* (the header is row 1, so the first record is normally row 2).
+Numbers prefer the decimal comma when the delimiter is ``;`` (see :mod:`docgen.sources.columns`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+from docgen.errors import DataError
+from docgen.model import Dataset
+from docgen.sources.columns import COMMA, POINT
+from docgen.sources.table import build_dataset
+
+DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_SAMPLE_CHARS = 64 * 1024
+#: charset-normalizer cannot tell related single-byte code pages apart on a few accented words (it calls a short
+#: French cp1252 file cp775); Windows-1252 is preferred when it is within this much "chaos" of the best guess.
+_CP1252_MARGIN = 0.05
+_SAMPLE_RECORDS = 200
+
+
+def read_csv(path: Path, data: bytes, sha256: str) -> Dataset:
+    """Read a delimited text file whose bytes are ``data`` (not empty).
+
+    Returns a Dataset with ``encoding`` (Python codec name) and ``delimiter`` set.
+    Raises :class:`DataError` when the encoding cannot be determined, the text is not a table (NUL bytes, a
+    malformed record), or for any of the checks of :func:`docgen.sources.table.build_dataset`.
+    """
+    text, encoding = decode(path, data)
+    delimiter = detect_delimiter(text)
+    hint = (
+        f"A value probably contains a {_DELIMITER_NAMES[delimiter]} ({delimiter!r}) without being in double "
+        'quotes: put such values in "quotes", or check that every row has as many values as the header.'
+    )
+    records = _records(path, text, delimiter)
+    first = next(records, None)
+    if first is None:
+        raise DataError(path, "the file holds only blank lines. Save the table again with a header row and data.")
+    header_row, header = first
+    return build_dataset(
+        path,
+        header,
+        header_row,
+        records,
+        sha256=sha256,
+        kind="file",
+        hint_extra_cells=hint,
+        prefer=COMMA if delimiter == ";" else POINT,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def decode(path: Path, data: bytes) -> tuple[str, str]:
+    """Bytes -> (text without BOM, codec name). Rules: module docstring. Raises :class:`DataError`."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec).lstrip("\ufeff"), codec
+            except UnicodeDecodeError as exc:
+                raise _encoding_error(path, f"it starts with a {codec} byte-order mark but is not valid {codec} "
+                                            f"(byte {exc.start})") from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" not in data:
+        from charset_normalizer import from_bytes
+
+        matches = list(from_bytes(data))
+        if matches:
+            best = min(matches, key=lambda m: m.chaos)
+            for match in matches:
+                if "cp1252" in match.could_be_from_charset and match.chaos <= best.chaos + _CP1252_MARGIN:
+                    return data.decode("cp1252"), "cp1252"
+            return str(best), best.encoding
+    raise _encoding_error(path, "its text encoding could not be recognized (is it really a text file?)")
+
+
+def _encoding_error(path: Path, why: str) -> DataError:
+    return DataError(
+        path,
+        f"cannot read the file: {why}. Save it as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8) and try again.",
+    )
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter of a table in ``text``: one of :data:`DELIMITERS`.
+
+    ``csv.Sniffer`` proposes one from the first 64 KB; every candidate is then scored by parsing up to 200
+    records of that sample: the share of records with as many fields as the header, then the number of header
+    fields (more is better), with the sniffer's pick winning ties. A candidate that splits the header into one
+    field only scores nothing. With no candidate scoring (a one-column file), the answer is ``,``.
+    """
+    sample = text[:_SAMPLE_CHARS]
+    if len(text) > _SAMPLE_CHARS and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        sniffed = None
+    best, best_score = ",", (0.0, 0, False)
+    for candidate in DELIMITERS:
+        rows = [r for r in _parse_sample(sample, candidate) if r]
+        if len(rows) > 2:
+            rows = rows[:-1]  # the last record of a cut sample may be incomplete
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        body = rows[1:] or rows
+        consistent = sum(1 for r in body if len(r) == width) / len(body)
+        score = (round(consistent, 2), width, candidate == sniffed)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+def _parse_sample(sample: str, delimiter: str) -> list[list[str]]:
+    rows: list[list[str]] = []
+    try:
+        for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter):
+            rows.append(row)
+            if len(rows) >= _SAMPLE_RECORDS:
+                break
+    except csv.Error:
+        pass
+    return rows
+
+
+def _records(path: Path, text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(line where the record starts, fields) for each non-blank record."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    line = 0
+    while True:
+        start = line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DataError(
+                path,
+                f"cannot split this line into values ({exc}). Check the quotes on that line, or save the file "
+                "again from the program that made it.",
+                row=start,
+            ) from None
+        line = reader.line_num
+        if delimiter in "\t|" and any("\n" in cell and delimiter in cell for cell in row):
+            # A quoted value spanning lines *and* holding the delimiter is almost always a stray quote that
+            # swallowed the following records (tab and pipe are not typed inside a cell).
+            raise DataError(
+                path,
+                f'a double quote (") opens a value here that only closes on line {line}, swallowing the lines '
+                'in between. Remove the stray quote, or double it ("") if it belongs to the text.',
+                row=start,
+            )
+        if row and any(cell.strip() for cell in row):
+            yield start, row

@@ -1,0 +1,140 @@
+"""docgen.toml validation: every error names the file, the key and the line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from docgen.errors import ManifestError, TemplateError, TemplateNotFound
+from docgen.templates.catalog import load_package, resolve, scan
+from docgen.templates.manifest import locate
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "templates"
+
+
+def make_package(tmp_path: Path, manifest: str) -> Path:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    shutil.copy(BUNDLED / "service-reply" / "template.docx", pkg / "template.docx")
+    (pkg / "docgen.toml").write_text(manifest, encoding="utf-8")
+    return pkg
+
+
+GOOD = """[template]
+id = "t1"
+name = "T1"
+
+[data]
+mode = "rows"
+
+[[fields]]
+name = "company"
+default = "ACME"
+
+[[sections]]
+id = "body"
+prompt = "Write to {{ row.name }}."
+"""
+
+
+def test_bundled_templates_load_with_their_samples():
+    ids = {e.spec.id: e.spec for e in scan() if e.spec}
+    assert {"sales-report", "service-reply", "sentiment-report"} <= set(ids)
+    for spec in ids.values():
+        assert spec.docx.is_file()
+        assert spec.sample_data is not None and spec.sample_data.is_file()
+    assert ids["service-reply"].mode == "rows"
+    sentiment = ids["sentiment-report"].sections[0]
+    assert sentiment.per_row and sentiment.format == "choice"
+    assert sentiment.choices == ("positive", "neutral", "negative")
+
+
+def test_good_manifest_gives_defaults(tmp_path):
+    spec = load_package(make_package(tmp_path, GOOD))
+    assert spec.id == "t1" and spec.mode == "rows"
+    assert spec.fields[0].label == "Company" and spec.fields[0].default == "ACME"
+    assert spec.sections[0].format == "markdown" and spec.sections[0].title == "Body"
+
+
+def test_wrong_type_names_key_and_line(tmp_path):
+    bad = GOOD + '\n[[sections]]\nid = "second"\nprompt = "x"\nmax_tokens = "lots"\n'
+    with pytest.raises(ManifestError) as err:
+        load_package(make_package(tmp_path, bad))
+    message = str(err.value)
+    assert "docgen.toml" in message and "sections[1].max_tokens" in message
+    assert err.value.line == bad.splitlines().index('max_tokens = "lots"') + 1
+    assert f"line {err.value.line}" in message
+
+
+def test_unknown_key_is_a_typo_error(tmp_path):
+    bad = GOOD.replace('mode = "rows"', 'mode = "rows"\nreqired_columns = ["a"]')
+    with pytest.raises(ManifestError) as err:
+        load_package(make_package(tmp_path, bad))
+    assert "reqired_columns" in str(err.value) and err.value.line == 7
+
+
+def test_toml_syntax_error_has_line(tmp_path):
+    with pytest.raises(ManifestError) as err:
+        load_package(make_package(tmp_path, GOOD.replace('name = "T1"', 'name = "T1')))
+    assert err.value.line == 3
+
+
+def test_bad_jinja_in_prompt_is_reported_at_the_prompt(tmp_path):
+    bad = GOOD.replace("{{ row.name }}", "{{ row.name }")
+    with pytest.raises(ManifestError) as err:
+        load_package(make_package(tmp_path, bad))
+    assert "sections[0].prompt" in str(err.value) and "Jinja" in str(err.value)
+    assert err.value.line == GOOD.splitlines().index('prompt = "Write to {{ row.name }}."') + 1
+
+
+def test_choice_section_needs_choices(tmp_path):
+    bad = GOOD + '\n[[sections]]\nid = "mood"\nformat = "choice"\nprompt = "?"\n'
+    with pytest.raises(ManifestError, match="choices"):
+        load_package(make_package(tmp_path, bad))
+
+
+def test_duplicate_ids_rejected(tmp_path):
+    bad = GOOD + '\n[[sections]]\nid = "body"\nprompt = "again"\n'
+    with pytest.raises(ManifestError, match="declared twice"):
+        load_package(make_package(tmp_path, bad))
+
+
+def test_missing_docx(tmp_path):
+    pkg = make_package(tmp_path, GOOD)
+    (pkg / "template.docx").unlink()
+    with pytest.raises(ManifestError, match="template.docx"):
+        load_package(pkg)
+
+
+def test_resolve_unknown_id_suggests_closest():
+    with pytest.raises(TemplateNotFound) as err:
+        resolve("sales-reprot")
+    assert "sales-report" in str(err.value) and "Did you mean" in str(err.value)
+
+
+def test_resolve_bare_docx_explains_package(tmp_path):
+    docx = tmp_path / "x.docx"
+    shutil.copy(BUNDLED / "service-reply" / "template.docx", docx)
+    with pytest.raises(TemplateError, match="docgen.toml"):
+        resolve(str(docx))
+
+
+def test_user_template_shadows_bundled(tmp_path):
+    from docgen import paths
+
+    user = paths.user_templates_dir() / "my-reply"
+    shutil.copytree(BUNDLED / "service-reply", user)
+    text = (user / "docgen.toml").read_text(encoding="utf-8").replace('version = "1.0.0"', 'version = "9.9"')
+    (user / "docgen.toml").write_text(text, encoding="utf-8")
+    spec = resolve("service-reply")
+    assert spec.version == "9.9" and spec.source == "user"
+
+
+def test_locate_finds_nth_array_table():
+    text = '[template]\nid="x"\n[[sections]]\nid="a"\n[[sections]]\nid="b"\nmax_tokens=3\n'
+    assert locate(text, ["sections", 1, "max_tokens"]) == 7
+    assert locate(text, ["sections", 1]) == 5
+    assert locate(text, ["template", "id"]) == 2
