@@ -1,0 +1,332 @@
+"""docxtpl wrapper: open a template.docx, build ``sections``, render with docgen's sandboxed environment,
+map errors to docgen errors, save atomically with provenance.
+
+How sections are placed (the rule template authors follow; DESIGN.md section 2):
+
+- ``{{p sections.<id> }}`` (alone in its paragraph) is a *block*: the paragraph is replaced by the section's
+  real Word paragraphs (headings, lists, tables for ``markdown``; paragraphs and line breaks for ``text``; one
+  paragraph for ``choice``/``json``). They are built in a :class:`.fragment.Fragment` - docxtpl's Subdoc
+  technique (a body sharing the main document's part) without docxcompose - so styles are looked up in the
+  template's own styles part and list definitions land in the template's numbering part; docxtpl's ``{{p }}``
+  puts the XML in place of the tag's paragraph. A str cannot be both plain text and XML, so
+  :class:`DocgenTemplate` rewrites every ``{{p EXPR }}`` to ``{{p (EXPR)|docgen_block }}`` before docxtpl
+  patches the XML; :func:`block_filter` returns a section's paragraphs, and wraps any other value (a field,
+  ``{{p mysubdoc }}`` of a docxtpl example given a string) in one plain paragraph instead of breaking the XML.
+  Likewise ``{{r EXPR }}`` becomes ``{{r (EXPR)|docgen_run(N) }}``: the value as one run keeping the
+  formatting of the run the tag was typed in (docxtpl expects a RichText there and drops plain strings).
+- ``{{ sections.<id> }}`` inline (inside a sentence, or ``{{r }}``) is the section as *plain text*: Markdown
+  markup removed, blocks separated by line breaks, list items prefixed with "•" or their number. Each section
+  is a ``str`` subclass, so ``{% if sections.mood == "positive" %}`` and filters work.
+
+Values: ``context`` is sanitized (:mod:`.sanitize`) and autoescaped, so ``&``, ``<``, ``>`` and strings like
+``<|im_end|>`` appear literally. docxtpl itself turns ``\\n`` in a value into a line break and ``\\t`` into a tab.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from docxtpl import DocxTemplate
+from lxml import etree
+from markupsafe import Markup
+
+from docgen.errors import DocgenError, RenderError, TemplateError, TemplateNotFound
+from docgen.jinja import make_environment
+from docgen.render import errors_map
+from docgen.render.atomic import atomic_write, prepare_folder
+from docgen.render.fragment import Fragment
+from docgen.render.markdown import MarkdownWriter, StyleMap, markdown_to_plain
+from docgen.render.numbering import ListNumbering
+from docgen.render.parts import paragraph_texts, part_element, tag_parts
+from docgen.render.properties import set_provenance
+from docgen.render.sanitize import sanitize_text, sanitize_value
+
+# docxtpl's first two patch steps (join a tag split over several runs); idempotent, repeated by docxtpl.
+_SPLIT_BRACES = re.compile(r"(?<={)(<[^>]*>)+(?=[\{%\#])|(?<=[%\}\#])(<[^>]*>)+(?=\})", re.S)
+_TAG_BODY = re.compile(r"{%(?:(?!%}).)*|{#(?:(?!#}).)*|{{(?:(?!}}).)*", re.S)
+_BLOCK_TAG = re.compile(r"\{\{p\s+(.+?)\s*\}\}", re.S)
+_RUN = re.compile(r"<w:r(?:\s[^>]*)?>.*?</w:r>", re.S)
+_RUN_TAG = re.compile(r"\{\{r\s+(.+?)\s*\}\}", re.S)
+_RPR = re.compile(r"<w:rPr>.*?</w:rPr>", re.S)
+_PARA_START = re.compile(r"<w:p([ >])")
+_PARA_ANY = re.compile(r"<w:p([ >/])")
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_STAMP_ATTR = re.compile(r' docgen-p="\d+"')
+
+
+def join_split_tags(xml: str) -> str:
+    """Join ``{{ ... }}`` / ``{% ... %}`` tags that Word split over several runs (docxtpl's own first step)."""
+    xml = _SPLIT_BRACES.sub("", xml)
+    return _TAG_BODY.sub(lambda m: re.sub(r"</w:t>.*?(<w:t>|<w:t [^>]*>)", "", m.group(0), flags=re.S), xml)
+
+
+def stamp_paragraphs(xml: str) -> str:
+    """Add ``docgen-p="N"`` to every ``<w:p`` (N = 1, 2, ... in document order); see :mod:`.errors_map`."""
+    counter = iter(range(1, 1 << 30))
+    return _PARA_ANY.sub(lambda m: f'<w:p docgen-p="{next(counter)}"{m.group(1)}', xml)
+
+
+class SectionText(str):
+    """A section as placed in the context: the ``str`` value is the plain text (inline use); ``.block`` is the
+    Word XML of its paragraphs (used by ``{{p sections.x }}``)."""
+
+    block: Markup
+
+    def __new__(cls, plain: str, block: str):
+        obj = super().__new__(cls, plain)
+        obj.block = Markup(block)
+        return obj
+
+
+class DocgenTemplate(DocxTemplate):
+    """DocxTemplate with docgen's rules: ``{{p X }}`` -> ``{{p (X)|docgen_block }}`` and ``{{r X }}`` ->
+    ``{{r (X)|docgen_run(N) }}`` (plain values work in both), paragraph stamps for error locations, core
+    properties rendered without XML escaping, tables without ``w:tblGrid`` tolerated, and Jinja errors recorded
+    with their part (``self.failure``)."""
+
+    def patch_xml(self, src_xml):  # noqa: D102 - docxtpl hook
+        src_xml = join_split_tags(src_xml)
+        src_xml = _BLOCK_TAG.sub(r"{{p (\1)|docgen_block }}", src_xml)
+        src_xml = _RUN.sub(self._rewrite_run_tags, src_xml)
+        return super().patch_xml(stamp_paragraphs(src_xml))
+
+    def _rewrite_run_tags(self, m: re.Match) -> str:
+        run = m.group(0)
+        if "{{r" not in run:
+            return run
+        props = getattr(self, "run_props", None)
+        if props is None:
+            props = self.run_props = []
+        rpr = _RPR.search(run)
+        props.append(rpr.group(0) if rpr else "")
+        index = len(props) - 1
+        return _RUN_TAG.sub(lambda t: "{{r (%s)|docgen_run(%d) }}" % (t.group(1), index), run)
+
+    def run_filter(self, value: Any, index: int = -1) -> Markup:
+        """Filter ``docgen_run`` for ``{{r ... }}``: the value as one run with the tag's run formatting."""
+        props = getattr(self, "run_props", [])
+        rpr = props[index] if 0 <= index < len(props) else ""
+        return run_filter(value, rpr)
+
+    def render_init(self):  # noqa: D102 - docxtpl hook
+        super().render_init()
+        self.failure: tuple[BaseException, errors_map.Location, list[str]] | None = None
+        self._labels = {id(r.part): r for r in tag_parts(self.docx)}
+
+    def render_xml_part(self, src_xml, part, context, jinja_env=None):  # noqa: D102 - docxtpl hook
+        try:
+            dst = super().render_xml_part(src_xml, part, context, jinja_env)
+        except Exception as exc:
+            self.failure = (exc, *self._locate(exc, src_xml, part))
+            raise
+        return _STAMP_ATTR.sub("", dst)
+
+    def fix_tables(self, xml):  # noqa: D102 - docxtpl hook
+        # docxtpl 0.20.2 crashes on a w:tbl without w:tblGrid (real Word files have them, e.g. invoice2013.docx):
+        # give such tables a temporary empty grid for its column fix-up, then take it away again.
+        tree = etree.fromstring(xml, etree.XMLParser(recover=True))
+        w = tree.nsmap.get("w", _W_NS)
+        missing = [t for t in tree.iter(f"{{{w}}}tbl") if t.find(f"{{{w}}}tblGrid") is None]
+        if not missing:
+            return super().fix_tables(xml)
+        for t in missing:
+            grid = etree.SubElement(t, f"{{{w}}}tblGrid")
+            grid.set("docgen-tmp", "1")
+        tree = super().fix_tables(etree.tostring(tree, encoding="unicode"))
+        for grid in tree.xpath("//*[@docgen-tmp]"):
+            grid.getparent().remove(grid)
+        return tree
+
+    def render_properties(self, context, jinja_env=None):  # noqa: D102 - docxtpl hook
+        # core properties are plain text: render them without XML autoescaping (docxtpl would give "&amp;")
+        super().render_properties(context, make_environment(autoescape=False))
+
+    def _locate(self, exc: BaseException, src_xml: str, part) -> tuple[errors_map.Location, list[str]]:
+        ref = self._labels.get(id(part))
+        label = ref.label if ref else "document"
+        try:
+            texts = paragraph_texts(part_element(part) if part is not self.docx.part else self.docx.element.body)
+        except Exception:  # pragma: no cover - unreadable part
+            texts = []
+        source = _PARA_START.sub(r"\n<w:p\1", src_xml)
+        lineno = getattr(exc, "lineno", None)
+        needle = None
+        if isinstance(exc, jinja2.UndefinedError):
+            lineno = _template_lineno(exc)
+            m = re.search(r"'([^']+)' is undefined|has no (?:attribute|element) '?([^']+?)'?$", str(exc))
+            needle = (m.group(1) or m.group(2)) if m else None
+        elif isinstance(exc, jinja2.TemplateSyntaxError):
+            line = source.split("\n")[(lineno or 1) - 1] if lineno else ""
+            tags = errors_map._TAG.findall(re.sub(r"<[^>]+>", "", line))
+            needle = _bad_tag(tags)
+        elif lineno is None:
+            lineno = _template_lineno(exc)
+        return errors_map.locate(source, lineno, label, texts, needle), texts
+
+
+def block_filter(value: Any) -> Markup:
+    """Jinja filter ``docgen_block`` used by ``{{p ... }}``: a section's Word paragraphs, or any other value as
+    one paragraph of (escaped) text. ``None`` gives an empty paragraph; an undefined value raises as usual."""
+    if isinstance(value, SectionText):
+        return value.block
+    text = "" if value is None else sanitize_text(str(value))
+    return Markup('<w:p><w:r><w:t xml:space="preserve">%s</w:t></w:r></w:p>') % text
+
+
+def run_filter(value: Any, rpr: str = "") -> Markup:
+    """One ``w:r`` holding ``value`` as (escaped) text with run properties ``rpr`` (XML). docxtpl expects a
+    RichText for ``{{r }}``; a plain value would otherwise end up outside any run and vanish."""
+    text = "" if value is None else sanitize_text(str(value))
+    return Markup('<w:r>%s<w:t xml:space="preserve">%s</w:t></w:r>') % (Markup(rpr), text)
+
+
+def template_environment():
+    """docgen's sandboxed, strict, autoescaping environment (:func:`docgen.jinja.make_environment`) plus the
+    ``docgen_block`` filter that ``{{p }}`` tags are rewritten to use."""
+    env = make_environment(autoescape=True)
+    env.filters["docgen_block"] = block_filter
+    env.filters["docgen_run"] = lambda value, index=-1: run_filter(value)
+    return env
+
+
+def _template_lineno(exc: BaseException) -> int | None:
+    """Line of the rendered template where ``exc`` happened, from Jinja's rewritten traceback."""
+    lineno = None
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename == "<template>":
+            lineno = line
+    return lineno
+
+
+def _bad_tag(tags: list[str]) -> str | None:
+    """The first tag on a line that does not compile on its own (block tags are tried with a matching end)."""
+    env = make_environment()
+    for tag in tags:
+        try:
+            env.parse(tag)
+        except jinja2.TemplateSyntaxError as e:
+            if "end of template" not in (e.message or ""):
+                return tag
+    return None
+
+
+def open_template(docx_path: Path) -> DocgenTemplate:
+    """Open ``docx_path`` as a template. TemplateNotFound if it does not exist, TemplateError if it is not a
+    Word .docx file (e.g. a renamed text file, a .doc, an .xlsx)."""
+    docx_path = Path(docx_path)
+    if not docx_path.is_file():
+        raise TemplateNotFound(f"Template document {docx_path} does not exist. Check the path.")
+    tpl = DocgenTemplate(str(docx_path))
+    try:
+        tpl.init_docx()
+    except Exception as exc:
+        raise TemplateError(
+            f"{docx_path} is not a Word document (.docx): {exc}. Save it from Word as 'Word Document (*.docx)'."
+        ) from exc
+    return tpl
+
+
+def build_sections(tpl: DocgenTemplate, sections: Mapping[str, tuple[str, str]]) -> dict[str, SectionText]:
+    """Section id -> :class:`SectionText` (plain text + Word XML block), built into ``tpl``'s document.
+
+    ``format`` is "markdown" (parsed by :mod:`.markdown`), "text" (paragraphs/line breaks, no Markdown),
+    "choice" or "json" (one paragraph of the text as is). Unknown formats raise RenderError."""
+    doc = tpl.get_docx()
+    styles = StyleMap(doc)
+    numbering: ListNumbering | None = None
+    out: dict[str, SectionText] = {}
+    for sid, (fmt, text) in sections.items():
+        text = sanitize_text(text or "")
+        sub = Fragment(doc)
+        if fmt == "markdown" and numbering is None:
+            numbering = ListNumbering(doc.part)
+        writer = MarkdownWriter(sub, styles, numbering)  # type: ignore[arg-type]
+        if fmt == "markdown":
+            writer.write_markdown(text)
+            plain = markdown_to_plain(text)
+        elif fmt in ("text", "choice", "json"):
+            if fmt == "text":
+                writer.write_text(text)
+            else:
+                writer.write_text(text.strip().replace("\n\n", "\n"))
+            plain = text.strip()
+        else:
+            raise RenderError(f"Section '{sid}' has format '{fmt}'; expected markdown, text, choice or json.")
+        out[str(sid)] = SectionText(plain, sub.xml())
+    return out
+
+
+def render_document(
+    docx_path: Path,
+    context: dict[str, Any],
+    sections: Mapping[str, tuple[str, str]],
+    out_path: Path,
+    *,
+    provenance: Mapping[str, str] | None = None,
+    record: str | None = None,
+) -> Path:
+    """Render template ``docx_path`` with ``context`` and ``sections`` and write ``out_path`` atomically.
+
+    Shapes: ``context`` holds plain values (str/int/float/date/None, dicts and lists of them: fields, ``rows``,
+    ``row``, aggregates, ``template`` = {id, name, version}, ``today``); ``sections`` maps section id ->
+    (format, text), format "markdown" | "text" | "choice" | "json"; they become ``context["sections"]`` (see the
+    module docstring for block vs inline placement). ``provenance`` goes into custom document properties, with a
+    short summary in the core properties (:mod:`.properties`). ``record`` ("row 7 of sales.csv") is named in MissingValues messages.
+
+    Errors (docgen.errors): TemplateNotFound / TemplateError (not a .docx, sandbox violation),
+    TemplateSyntaxError (part + paragraph + text), MissingValues (tag, record, closest names), RenderError
+    (output folder/file not writable, anything else failing while rendering). Nothing is left at
+    ``out_path`` or in its folder when an error is raised (except a pre-existing file, untouched).
+    Returns ``out_path``.
+    """
+    out_path = Path(out_path)
+    prepare_folder(out_path.parent)
+    tpl = open_template(docx_path)
+    ctx = sanitize_value(dict(context))
+    try:
+        ctx["sections"] = build_sections(tpl, sections)
+        env = template_environment()
+        env.filters["docgen_run"] = tpl.run_filter
+        tpl.render(ctx, env, autoescape=True)
+    except DocgenError:
+        raise
+    except jinja2.TemplateSyntaxError as exc:
+        loc, texts = _failure(tpl, exc)
+        raise errors_map.syntax_error(exc, loc, docx_path, texts) from exc
+    except jinja2.UndefinedError as exc:
+        loc, texts = _failure(tpl, exc)
+        raise errors_map.missing_values(exc, loc, docx_path, ctx, record, "\n".join(texts)) from exc
+    except Exception as exc:
+        loc = _failure_loc(tpl, exc, default=None)
+        raise errors_map.other_error(exc, loc, docx_path) from exc
+    try:
+        set_provenance(tpl.docx, provenance,
+                       ctx.get("template") if isinstance(ctx.get("template"), Mapping) else None)
+    except Exception as exc:
+        raise RenderError(f"Writing the document properties of {out_path} failed: {type(exc).__name__}: {exc}. "
+                          "Nothing was written.") from exc
+    try:
+        return atomic_write(out_path, tpl.save)
+    except DocgenError:
+        raise
+    except Exception as exc:
+        raise RenderError(f"Writing {out_path} failed: {type(exc).__name__}: {exc}. Nothing was written.") from exc
+
+
+def _failure(tpl: DocgenTemplate, exc: BaseException):
+    f = getattr(tpl, "failure", None)
+    if f and f[0] is exc:
+        return f[1], f[2]
+    return errors_map.Location("document properties", None, ""), []
+
+
+def _failure_loc(tpl: DocgenTemplate, exc: BaseException, default: Any = ...):
+    f = getattr(tpl, "failure", None)
+    if f and f[0] is exc:
+        return f[1]
+    return errors_map.Location("document properties", None, "") if default is ... else default

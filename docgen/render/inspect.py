@@ -1,0 +1,136 @@
+"""What a template.docx contains and what is wrong with it, without rendering it (``docgen templates check``).
+
+Problems reported (as messages, never raised), each saying what/where/how to fix:
+
+- Jinja syntax errors, per part, with paragraph number and text (same wording as rendering's
+  TemplateSyntaxError);
+- no ``{{ }}`` / ``{% %}`` tags at all (e.g. a plain Word document or a content-control template);
+- other tools' syntax: docxtemplater ``{name}`` / ``{#loop}``, ``${name}`` placeholders, Word mail-merge fields
+  (``MERGEFIELD`` field codes or ``«Name»`` as Word shows them);
+- unsafe constructs docgen's sandbox refuses at render time: attributes or keys starting with ``_``
+  (``__class__``, ``__globals__`` ...) and the template-internal ``self``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from jinja2 import meta, nodes
+from lxml import etree
+
+from docgen.render import errors_map
+from docgen.render.docx_template import _PARA_START, _bad_tag, open_template, template_environment
+from docgen.render.parts import paragraph_texts, part_element, tag_parts
+
+_SECTION_REF = re.compile(r"sections(?:\.([A-Za-z_]\w*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
+_BLOCK_REF = re.compile(r"^\{\{p\s+sections(?:\.([A-Za-z_]\w*)|\[\s*['\"]([^'\"]+)['\"]\s*\])\s*\}\}$")
+NO_TAGS = "this document has no {{ }} tags; docgen can only fill templates with Jinja tags"
+
+
+@dataclass(frozen=True)
+class TemplateInspection:
+    """Result of :func:`inspect_template`.
+
+    ``variables``: names the template reads from the context (Jinja's undeclared variables), sorted.
+    ``tags``: part label ("body", "header", "footer", "first-page header", ...) -> tag texts as typed, in order.
+    ``sections``: section id -> "block" (``{{p sections.x }}``) or "inline" (``{{ sections.x }}`` in text).
+    ``problems``: user-facing messages; empty when the template is usable.
+    """
+
+    path: Path
+    variables: tuple[str, ...] = ()
+    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sections: dict[str, str] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when no problems were found."""
+        return not self.problems
+
+    @property
+    def has_tags(self) -> bool:
+        """True when any part has at least one Jinja tag."""
+        return any(self.tags.values())
+
+
+def inspect_template(docx_path: Path) -> TemplateInspection:
+    """Inspect ``docx_path``. Raises TemplateNotFound / TemplateError only when the file is missing or is not a
+    .docx; everything else is reported in ``problems``."""
+    docx_path = Path(docx_path)
+    tpl = open_template(docx_path)
+    env = template_environment()
+    problems: list[str] = []
+    tags: dict[str, tuple[str, ...]] = {}
+    sections: dict[str, str] = {}
+    variables: set[str] = set()
+    all_text: list[str] = []
+    all_xml: list[str] = []
+    syntax_ok = True
+    sdt_count = 0
+    for ref in tag_parts(tpl.docx):
+        element = tpl.docx.element.body if ref.kind == "body" else part_element(ref.part)
+        sdt_count += sum(1 for _ in element.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}sdt"))
+        xml = etree.tostring(element, encoding="unicode")
+        texts = paragraph_texts(element)
+        all_text.extend(texts)
+        all_xml.append(xml)
+        found = [t for text in texts for t in errors_map._TAG.findall(text)]
+        if found:
+            tags[ref.label] = tuple(found)
+        for t in found:
+            for m in _SECTION_REF.finditer(t):
+                sid = m.group(1) or m.group(2)
+                kind = "block" if _BLOCK_REF.match(t.strip()) else "inline"
+                if sections.get(sid) != "inline":
+                    sections[sid] = kind if sid not in sections else ("inline" if kind == "inline" else sections[sid])
+        if not found and not any("{" in t for t in texts):
+            continue
+        source = _PARA_START.sub(r"\n<w:p\1", tpl.patch_xml(xml))
+        try:
+            ast = env.parse(source)
+        except jinja2.TemplateSyntaxError as exc:
+            syntax_ok = False
+            line = source.split("\n")[(exc.lineno or 1) - 1] if exc.lineno else ""
+            needle = _bad_tag(errors_map._TAG.findall(re.sub(r"<[^>]+>", "", line)))
+            loc = errors_map.locate(source, exc.lineno, ref.label, texts, needle)
+            problems.append(str(errors_map.syntax_error(exc, loc, docx_path, texts)))
+            continue
+        variables |= meta.find_undeclared_variables(ast)
+        problems.extend(_unsafe(ast, ref.label, docx_path))
+    if syntax_ok and tags:
+        try:
+            variables = set(tpl.get_undeclared_template_variables(jinja_env=env))
+        except jinja2.TemplateError:  # pragma: no cover - parts parse alone but not together
+            pass
+    if not tags and syntax_ok:
+        msg = f"{docx_path}: {NO_TAGS}"
+        if sdt_count:
+            msg += f" (it has {sdt_count} Word content controls, which docgen does not fill)"
+        problems.append(msg + "; add tags like {{ name }} where values should go.")
+    joined, xml_all = "\n".join(all_text), "".join(all_xml)
+    for desc in errors_map.foreign_syntax(joined, xml_all):
+        problems.append(f"{docx_path}: {desc}.")
+    return TemplateInspection(docx_path, tuple(sorted(variables)), tags, sections, tuple(dict.fromkeys(problems)))
+
+
+def _unsafe(ast: nodes.Template, label: str, path: Path) -> list[str]:
+    out = []
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+        bad = None
+        if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
+            bad = f".{node.attr}"
+        elif (isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const)
+              and str(node.arg.value).startswith("_")):
+            bad = f"[{node.arg.value!r}]"
+        elif isinstance(node, nodes.Name) and node.name == "self":
+            bad = "self"
+        if bad:
+            out.append(
+                f"{path}: a tag in the {label} uses '{bad}', which docgen's sandbox forbids (internal attributes "
+                "and objects); remove it and use only your data's names."
+            )
+    return out

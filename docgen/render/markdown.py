@@ -1,0 +1,399 @@
+"""Model output (Markdown or plain text) -> real Word paragraphs, in the main document's styles.
+
+Parsing is done by markdown-it-py (CommonMark + GFM tables + strikethrough, raw HTML off so ``<tag>`` text
+stays literal). The mapping (DESIGN.md section 4):
+
+===========================  =================================================================================
+Markdown                     Word
+===========================  =================================================================================
+paragraph                    paragraph (default style); soft line break = space, hard break = ``w:br``
+``#`` .. ``######``          the template's "Heading 1".."Heading 6"; a bold paragraph if it lacks the style
+``**b**`` ``*i*`` ``~~s~~``  bold / italic / strike runs; ``code`` = monospace run (Courier New)
+``- item`` / ``1. item``     "List Bullet"/"List Number" ("... 2", "... 3" when nested) if the template has
+                             them, with direct ``w:numPr`` from :mod:`.numbering` (nesting = ``w:ilvl``); every
+                             numbered list restarts at 1 (or at the number the list starts with)
+GFM table                    Word table in "Table Grid" if the template has it; header row bold
+code block / fence           monospace paragraph, lines kept as line breaks
+block quote                  "Quote" style if present, else indented paragraph
+link / image                 the link text (plus the address when it differs) / the image's alt text
+===========================  =================================================================================
+
+Stray ``**`` that the parser leaves as text (unbalanced emphasis, common in small-model output) are removed.
+Text with right-to-left letters gets ``w:bidi``/``w:rtl``; text with CJK gets ``w:rFonts w:hint="eastAsia"``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Twips
+from markdown_it import MarkdownIt
+
+from docgen.render.numbering import ListNumbering
+
+MONOSPACE = "Courier New"
+_STRAY_STARS = re.compile(r"\*\*+")
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+_CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+
+class StyleMap:
+    """Which paragraph/table styles the main document has, looked up by name (python-docx maps "Heading 1" to
+    the built-in ``heading 1`` so localized templates work too)."""
+
+    def __init__(self, document):
+        self._styles = document.styles
+        self._cache: dict[tuple[str, int], str | None] = {}
+
+    def get(self, name: str, kind: int = WD_STYLE_TYPE.PARAGRAPH) -> str | None:
+        """``name`` if the document has a style of that name and type, else None."""
+        key = (name, kind)
+        if key not in self._cache:
+            try:
+                style = self._styles[name]
+                self._cache[key] = name if style.type == kind else None
+            except KeyError:
+                self._cache[key] = None
+        return self._cache[key]
+
+    def first(self, *names: str) -> str | None:
+        """The first of ``names`` the document has."""
+        for n in names:
+            if self.get(n):
+                return n
+        return None
+
+
+@dataclass
+class _Fmt:
+    bold: int = 0
+    italic: int = 0
+    strike: int = 0
+
+
+@dataclass
+class _ListCtx:
+    kind: str  # "bullet" | "number"
+    num_id: int
+    first_para_pending: bool = False
+    items: list = field(default_factory=list)
+
+
+def _script_props(paragraph) -> None:
+    text = paragraph.text
+    if _RTL.search(text):
+        first_strong = next(
+            (c for c in text if unicodedata.bidirectional(c) in ("L", "R", "AL")),
+            "",
+        )
+        if first_strong and unicodedata.bidirectional(first_strong) in ("R", "AL"):
+            ppr = paragraph._p.get_or_add_pPr()
+            if ppr.find(qn("w:bidi")) is None:
+                bidi = OxmlElement("w:bidi")
+                ppr.append(bidi)
+                _reorder_ppr(ppr)
+    for run in paragraph.runs:
+        t = run.text
+        if _RTL.search(t):
+            rpr = run._r.get_or_add_rPr()
+            if rpr.find(qn("w:rtl")) is None:
+                rpr.append(OxmlElement("w:rtl"))
+        if _CJK.search(t):
+            rpr = run._r.get_or_add_rPr()
+            fonts = rpr.get_or_add_rFonts()
+            fonts.set(qn("w:hint"), "eastAsia")
+
+
+_PPR_ORDER = [
+    "pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr", "suppressLineNumbers",
+    "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap", "overflowPunct", "topLinePunct",
+    "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing",
+    "mirrorIndents", "suppressOverlap", "jc", "textDirection", "textAlignment", "textboxTightWrap",
+    "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange",
+]
+
+
+def _reorder_ppr(ppr) -> None:
+    """Put pPr children back into schema order (Word refuses out-of-order elements)."""
+    rank = {qn(f"w:{n}"): i for i, n in enumerate(_PPR_ORDER)}
+    children = list(ppr)
+    children.sort(key=lambda e: rank.get(e.tag, len(rank)))
+    for c in children:
+        ppr.append(c)
+
+
+def _set_num_pr(paragraph, num_id: int, ilvl: int) -> None:
+    ppr = paragraph._p.get_or_add_pPr()
+    num_pr = ppr.get_or_add_numPr()
+    num_pr.get_or_add_ilvl().val = ilvl
+    num_pr.get_or_add_numId().val = num_id
+    _reorder_ppr(ppr)
+
+
+class MarkdownWriter:
+    """Writes Markdown or plain text as paragraphs/tables into ``container`` (a :class:`.fragment.Fragment`, or
+    anything with ``add_paragraph()`` and ``add_table(rows, cols)`` whose part is the main document's part),
+    using ``styles`` and ``numbering`` of the main document."""
+
+    def __init__(self, container, styles: StyleMap, numbering: ListNumbering):
+        self.doc = container
+        self.styles = styles
+        self.numbering = numbering
+
+    # -- paragraphs and runs -------------------------------------------------------------------------------
+    def _paragraph(self, style: str | None = None):
+        p = self.doc.add_paragraph()
+        if style:
+            p.style = style
+        return p
+
+    def _run(self, paragraph, text: str, fmt: _Fmt, *, code: bool = False, underline: bool = False):
+        if not text:
+            return None
+        run = paragraph.add_run(text)
+        if fmt.bold:
+            run.bold = True
+        if fmt.italic:
+            run.italic = True
+        if fmt.strike:
+            run.font.strike = True
+        if underline:
+            run.underline = True
+        if code:
+            run.font.name = MONOSPACE
+        return run
+
+    def _inline(self, paragraph, children, base: _Fmt | None = None) -> None:
+        fmt = _Fmt(**vars(base)) if base else _Fmt()
+        link_href: list[str | None] = []
+        link_text: list[str] = []
+        for tok in children or ():
+            t = tok.type
+            if t == "text":
+                text = _STRAY_STARS.sub("", tok.content)
+                if link_href:
+                    link_text.append(text)
+                self._run(paragraph, text, fmt, underline=bool(link_href))
+            elif t == "softbreak":
+                self._run(paragraph, " ", fmt)
+            elif t == "hardbreak":
+                paragraph.add_run().add_break()
+            elif t == "strong_open":
+                fmt.bold += 1
+            elif t == "strong_close":
+                fmt.bold -= 1
+            elif t == "em_open":
+                fmt.italic += 1
+            elif t == "em_close":
+                fmt.italic -= 1
+            elif t == "s_open":
+                fmt.strike += 1
+            elif t == "s_close":
+                fmt.strike -= 1
+            elif t == "code_inline":
+                self._run(paragraph, tok.content, fmt, code=True)
+            elif t == "link_open":
+                link_href.append(tok.attrGet("href"))
+                link_text = []
+            elif t == "link_close":
+                href = link_href.pop() if link_href else None
+                shown = "".join(link_text).strip()
+                if href and href not in (shown, f"mailto:{shown}"):
+                    self._run(paragraph, f" ({href})", fmt)
+            elif t == "image":
+                alt = "".join(c.content for c in tok.children or () if c.type == "text") or tok.content
+                self._run(paragraph, alt, fmt)
+            else:  # html_inline cannot occur (html off); anything else: keep its text
+                self._run(paragraph, tok.content, fmt)
+        _script_props(paragraph)
+
+    # -- public -----------------------------------------------------------------------------------------------
+    def write_text(self, text: str) -> None:
+        """Plain text: blank lines separate paragraphs, single newlines become line breaks. No Markdown."""
+        blocks = [b for b in re.split(r"\n\s*\n", text.strip("\n")) if b.strip()]
+        for block in blocks or [""]:
+            p = self._paragraph()
+            for i, line in enumerate(block.split("\n")):
+                if i:
+                    p.add_run().add_break()
+                if line:
+                    p.add_run(line)
+            _script_props(p)
+
+    def write_markdown(self, text: str) -> None:
+        """Markdown as described in the module docstring. Empty text gives one empty paragraph."""
+        tokens = _parser().parse(text)
+        lists: list[_ListCtx] = []
+        quote = 0
+        i = 0
+        wrote = False
+        while i < len(tokens):
+            tok = tokens[i]
+            t = tok.type
+            if t == "heading_open":
+                level = int(tok.tag[1:])
+                style = self.styles.get(f"Heading {level}")
+                p = self._paragraph(style)
+                self._inline(p, tokens[i + 1].children, _Fmt(bold=0 if style else 1))
+                i += 3
+                wrote = True
+                continue
+            if t == "paragraph_open":
+                p = self._list_or_plain_paragraph(lists, quote)
+                self._inline(p, tokens[i + 1].children)
+                i += 3
+                wrote = True
+                continue
+            if t in ("bullet_list_open", "ordered_list_open"):
+                if t == "bullet_list_open":
+                    lists.append(_ListCtx("bullet", self.numbering.bullet_num_id()))
+                else:
+                    start = int(tok.attrGet("start") or 1)
+                    lists.append(_ListCtx("number", self.numbering.new_number_list(start)))
+            elif t in ("bullet_list_close", "ordered_list_close"):
+                lists.pop()
+            elif t == "list_item_open":
+                lists[-1].first_para_pending = True
+            elif t == "list_item_close":
+                if lists[-1].first_para_pending:  # empty item: still show the bullet/number
+                    self._list_or_plain_paragraph(lists, quote)
+                    wrote = True
+            elif t == "blockquote_open":
+                quote += 1
+            elif t == "blockquote_close":
+                quote -= 1
+            elif t in ("fence", "code_block"):
+                p = self._list_or_plain_paragraph(lists, quote)
+                for j, line in enumerate(tok.content.rstrip("\n").split("\n")):
+                    if j:
+                        p.add_run().add_break()
+                    self._run(p, line, _Fmt(), code=True)
+                wrote = True
+            elif t == "table_open":
+                i = self._table(tokens, i)
+                wrote = True
+                continue
+            i += 1
+        if not wrote:
+            self._paragraph()
+
+    # -- helpers ----------------------------------------------------------------------------------------------
+    def _list_or_plain_paragraph(self, lists: list[_ListCtx], quote: int):
+        if lists:
+            ctx = lists[-1]
+            depth = len(lists)
+            suffix = "" if depth == 1 else f" {min(depth, 5)}"
+            if ctx.first_para_pending:
+                ctx.first_para_pending = False
+                base = "List Bullet" if ctx.kind == "bullet" else "List Number"
+                style = self.styles.first(base + suffix, base, "List Paragraph")
+                p = self._paragraph(style)
+                _set_num_pr(p, ctx.num_id, depth - 1)
+                return p
+            style = self.styles.first("List Continue" + suffix, "List Continue")
+            p = self._paragraph(style)
+            if not style:
+                p.paragraph_format.left_indent = Twips(720 * depth)
+            return p
+        if quote:
+            style = self.styles.first("Quote")
+            p = self._paragraph(style)
+            if not style:
+                p.paragraph_format.left_indent = Twips(720 * quote)
+            return p
+        return self._paragraph()
+
+    def _table(self, tokens, i: int) -> int:
+        rows: list[list[tuple[list, str | None, bool]]] = []
+        header = False
+        while tokens[i].type != "table_close":
+            tok = tokens[i]
+            if tok.type == "thead_open":
+                header = True
+            elif tok.type == "tbody_open":
+                header = False
+            elif tok.type == "tr_open":
+                rows.append([])
+            elif tok.type in ("th_open", "td_open"):
+                style = tok.attrGet("style") or ""
+                m = re.search(r"text-align:(\w+)", style)
+                rows[-1].append((tokens[i + 1].children, m.group(1) if m else None, header))
+            i += 1
+        ncols = max((len(r) for r in rows), default=0)
+        if not rows or not ncols:
+            return i + 1
+        table = self.doc.add_table(len(rows), ncols)
+        grid = self.styles.get("Table Grid", WD_STYLE_TYPE.TABLE)
+        if grid:
+            table.style = grid
+        align = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
+                 "right": WD_ALIGN_PARAGRAPH.RIGHT}
+        for r, row in enumerate(rows):
+            for c, (children, al, is_head) in enumerate(row):
+                p = table.cell(r, c).paragraphs[0]
+                if al in align:
+                    p.alignment = align[al]
+                self._inline(p, children, _Fmt(bold=1 if is_head else 0))
+        return i + 1
+
+
+def markdown_to_plain(text: str) -> str:
+    """Markdown -> plain text for inline use (``{{ sections.x }}`` inside a sentence): no markup characters;
+    blocks separated by ``\\n`` (docxtpl shows it as a line break); list items prefixed with "\u2022 " or
+    their number; table cells joined with " | "."""
+    lines: list[str] = []
+    counters: list[int | None] = []
+    prefix = ""
+    row: list[str] | None = None
+    for tok in _parser().parse(text):
+        t = tok.type
+        if t == "bullet_list_open":
+            counters.append(None)
+        elif t == "ordered_list_open":
+            counters.append(int(tok.attrGet("start") or 1))
+        elif t in ("bullet_list_close", "ordered_list_close"):
+            counters.pop()
+        elif t == "list_item_open":
+            n = counters[-1]
+            prefix = "\u2022 " if n is None else f"{n}. "
+            if n is not None:
+                counters[-1] = n + 1
+        elif t == "tr_open":
+            row = []
+        elif t == "tr_close":
+            lines.append(" | ".join(row or []))
+            row = None
+        elif t == "inline":
+            line = _inline_plain(tok.children).strip()
+            if row is not None:
+                row.append(line)
+            else:
+                lines.append(prefix + line)
+                prefix = ""
+        elif t in ("fence", "code_block"):
+            lines.extend(tok.content.rstrip("\n").split("\n"))
+    return "\n".join(x for x in lines if x.strip())
+
+
+def _inline_plain(children) -> str:
+    parts = []
+    for c in children or ():
+        if c.type == "text":
+            parts.append(_STRAY_STARS.sub("", c.content))
+        elif c.type == "code_inline":
+            parts.append(c.content)
+        elif c.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif c.type == "image":
+            parts.append(_inline_plain(c.children))
+    return "".join(parts)
