@@ -1,0 +1,165 @@
+"""Running the pipeline off the GUI thread.
+
+- :class:`ModelSession` holds the generator for the whole app session. It is created lazily, on the worker
+  thread, the first time a run needs it (never at start-up), and kept until the settings change.
+- :class:`RunThread` is a QThread that runs one task (``generate`` one document, export, or a batch) with a
+  :class:`~docgen.cancel.CancelToken`, and turns the pipeline's ``on_event(ProgressEvent)`` callbacks into Qt
+  signals (delivered queued to the GUI thread).
+- :class:`MemoGenerator` remembers the model's answers to grammar-constrained *choice* prompts (per-row
+  classifications), so exporting a document reviewed a minute ago does not classify every row again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QThread, Signal
+
+from docgen.cancel import CancelToken
+from docgen.errors import Cancelled, DocgenError
+from docgen.llm.base import Generation, Generator, Message
+from docgen.model import GenerationParams, ProgressEvent
+from docgen.settings import Settings
+
+log = logging.getLogger(__name__)
+
+GeneratorFactory = Callable[[Settings], Generator]
+#: A unit of work: ``task(generator, on_event, cancel) -> result``.
+Task = Callable[[Generator, Callable[[ProgressEvent], None], CancelToken], Any]
+
+
+def default_factory(settings: Settings) -> Generator:
+    """Open the generator the settings describe (llama.cpp by default). Imports llama_cpp only when called."""
+    from docgen.llm import open_generator
+
+    return open_generator(settings.backend, model_path=settings.model_path or None, n_ctx=settings.n_ctx,
+                          n_threads=settings.effective_threads())
+
+
+class MemoGenerator:
+    """Wraps a generator; answers repeated *choice* prompts (same messages, parameters, choices) from memory.
+
+    Free-text sections are always generated (the user asked for them); every other attribute is delegated.
+    """
+
+    def __init__(self, inner: Generator) -> None:
+        self.inner = inner
+        self._memo: dict[tuple, Generation] = {}
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def generate(self, messages: Sequence[Message], params: GenerationParams, *, choices: Sequence[str] = (),
+                 on_token=None, cancel: CancelToken | None = None) -> Generation:
+        """See :meth:`docgen.llm.base.Generator.generate`."""
+        if not choices:
+            return self.inner.generate(messages, params, choices=choices, on_token=on_token, cancel=cancel)
+        key = (tuple(messages), params, tuple(choices))
+        with self._lock:
+            hit = self._memo.get(key)
+        if hit is not None:
+            if cancel:
+                cancel.raise_if_cancelled()
+            if on_token:
+                on_token(hit.text)
+            return hit
+        result = self.inner.generate(messages, params, choices=choices, on_token=on_token, cancel=cancel)
+        with self._lock:
+            self._memo[key] = result
+        return result
+
+    def close(self) -> None:
+        """Close the wrapped generator."""
+        self._memo.clear()
+        self.inner.close()
+
+
+class ModelSession:
+    """The session's generator: opened on first :meth:`get` (on the worker thread), kept for later runs."""
+
+    def __init__(self, settings: Settings, factory: GeneratorFactory | None = None) -> None:
+        self.settings = settings
+        self.factory = factory or default_factory
+        self._generator: MemoGenerator | None = None
+        self._lock = threading.Lock()
+        self.load_seconds = 0.0
+
+    @property
+    def loaded(self) -> bool:
+        """True once the model is open."""
+        return self._generator is not None
+
+    @property
+    def name(self) -> str:
+        """The loaded model's name, or '' before it is loaded."""
+        return self._generator.name if self._generator is not None else ""
+
+    def get(self) -> Generator:
+        """The generator, opening it now if needed. Raises ModelError subclasses (shown to the user)."""
+        with self._lock:
+            if self._generator is None:
+                start = time.perf_counter()
+                self._generator = MemoGenerator(self.factory(self.settings))
+                self.load_seconds = time.perf_counter() - start
+                log.info("Model %s loaded in %.2f s", self._generator.name, self.load_seconds)
+            return self._generator
+
+    def reset(self, settings: Settings | None = None) -> None:
+        """Forget the generator (new settings); the next run opens it again. Call only while no run is active."""
+        with self._lock:
+            if settings is not None:
+                self.settings = settings
+            generator, self._generator = self._generator, None
+        if generator is not None:
+            generator.close()
+
+
+class RunThread(QThread):
+    """Runs one task on its own thread.
+
+    Signals (queued to the GUI thread): ``progress(ProgressEvent)``, ``model_loading()``, ``model_ready(str)``,
+    ``succeeded(object)`` with the task's result, ``failed(str)`` with ``str(DocgenError)`` (the CLI's words),
+    ``cancelled()``. Exactly one of succeeded/failed/cancelled is emitted, then the thread finishes.
+    """
+
+    progress = Signal(object)
+    model_loading = Signal()
+    model_ready = Signal(str)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, session: ModelSession, task: Task, *, kind: str = "generate", parent=None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.task = task
+        self.kind = kind
+        self.token = CancelToken()
+        self.setObjectName(f"docgen-{kind}")
+
+    def cancel(self) -> None:
+        """Ask the task to stop (returns at once; the thread finishes within a fraction of a second)."""
+        self.token.cancel()
+
+    def run(self) -> None:  # noqa: D102 - QThread entry point, runs on the worker thread
+        try:
+            if not self.session.loaded:
+                self.model_loading.emit()
+            generator = self.session.get()
+            self.model_ready.emit(generator.name)
+            self.token.raise_if_cancelled()
+            result = self.task(generator, self.progress.emit, self.token)
+        except Cancelled:
+            self.cancelled.emit()
+        except DocgenError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug must show a message, not kill the app
+            log.exception("Unexpected error in %s", self.kind)
+            self.failed.emit(f"Unexpected error ({type(exc).__name__}): {exc}")
+        else:
+            self.succeeded.emit(result)
