@@ -117,10 +117,11 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
             cancelled = True
             break
         except DocgenError as exc:
-            documents.append(DocumentResult(index, None, row, seconds=time.perf_counter() - t0, error=str(exc)))
+            message = str(exc) if job.record in str(exc) else f"{job.record}: {exc}"
+            documents.append(DocumentResult(index, None, row, seconds=time.perf_counter() - t0, error=message))
         except Exception as exc:  # noqa: BLE001 - one bad row must never end the batch
             documents.append(DocumentResult(index, None, row, seconds=time.perf_counter() - t0,
-                                            error=f"Unexpected error ({type(exc).__name__}): {exc}"))
+                                            error=f"{job.record}: unexpected error ({type(exc).__name__}): {exc}"))
         if documents[-1].error and on_event:
             on_event(ProgressEvent("document_failed", document=index, documents=len(jobs), text=documents[-1].error))
     report = BatchReport(template.id, dataset.path, out_dir, tuple(documents), time.perf_counter() - started,

@@ -10,13 +10,46 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docgen.errors import DocgenError
+from docgen.errors import DocgenError, MissingValues, TemplateError
+from docgen.model import TemplateSpec
 from docgen.render import inspect_template
 from docgen.sources import load_dataset, require_columns
 from docgen.templates.catalog import load_package
 
 #: Names the pipeline always puts in the document's context (see :func:`docgen.pipeline.base_context`).
 BUILTIN_NAMES = {"template", "columns", "today", "record_count", "sections", "rows", "row", "row_number"}
+
+
+def unknown_names(spec: TemplateSpec, variables: tuple[str, ...] | list[str]) -> list[str]:
+    """Top-level names template.docx reads that no field, aggregate or built-in value provides."""
+    known = BUILTIN_NAMES | {f.name for f in spec.fields} | {a.name for a in spec.aggregates}
+    return sorted(set(variables) - known)
+
+
+def preflight(spec: TemplateSpec) -> None:
+    """Refuse a template whose .docx cannot work, before any model time is spent.
+
+    Raises TemplateError listing every problem :func:`docgen.render.inspect_template` finds (syntax errors
+    with part and paragraph, foreign tag syntax, no tags, unsafe constructs), or MissingValues naming tags
+    that read values nothing provides (with the closest known name).
+    """
+    inspection = inspect_template(spec.docx)
+    if inspection.problems:
+        raise TemplateError(f"Template '{spec.id}' ({spec.docx}) cannot be used: " + " ".join(inspection.problems))
+    unknown = unknown_names(spec, inspection.variables)
+    if unknown:
+        import difflib
+
+        known = sorted(BUILTIN_NAMES | {f.name for f in spec.fields} | {a.name for a in spec.aggregates})
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1)
+            hints.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        raise MissingValues(
+            f"{spec.docx}: the tag(s) {', '.join(hints)} name values that no field, aggregate or built-in "
+            f"provides. Known names: {', '.join(known)}. Fix the tag in Word or declare a field in docgen.toml.",
+            unknown,
+        )
 
 
 def check_template(path: Path) -> tuple[list[str], list[str]]:
@@ -44,8 +77,7 @@ def check_template(path: Path) -> tuple[list[str], list[str]]:
         "Aggregates: " + (", ".join(a.name for a in spec.aggregates) or "none"),
         *_tag_lines(inspection),
     ]
-    known = BUILTIN_NAMES | {f.name for f in spec.fields} | {a.name for a in spec.aggregates}
-    unknown = sorted(set(inspection.variables) - known)
+    unknown = unknown_names(spec, inspection.variables)
     if unknown:
         problems.append(
             f"template.docx uses {', '.join(unknown)}, which no field, aggregate or built-in value provides "

@@ -114,6 +114,9 @@ def run_batch_command(argv: Sequence[str]) -> int:
         from docgen.templates.catalog import resolve
 
         template = resolve(args.template)
+        from docgen.checks import preflight
+
+        preflight(template)
         dataset = load_dataset(args.data, sheet=args.sheet)
         require_columns(dataset, template.required_columns, template_id=template.id)
         from docgen.batch import check_output_dir

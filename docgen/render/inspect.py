@@ -81,6 +81,11 @@ def inspect_template(docx_path: Path) -> TemplateInspection:
         found = [t for text in texts for t in errors_map._TAG.findall(text)]
         if found:
             tags[ref.label] = tuple(found)
+        unbalanced = _unbalanced(texts, ref.label, docx_path)
+        if unbalanced:
+            syntax_ok = False
+            problems.extend(unbalanced)
+            continue
         for t in found:
             for m in _SECTION_REF.finditer(t):
                 sid = m.group(1) or m.group(2)
@@ -115,6 +120,20 @@ def inspect_template(docx_path: Path) -> TemplateInspection:
     for desc in errors_map.foreign_syntax(joined, xml_all):
         problems.append(f"{docx_path}: {desc}.")
     return TemplateInspection(docx_path, tuple(sorted(variables)), tags, sections, tuple(dict.fromkeys(problems)))
+
+
+def _unbalanced(texts: list[str], label: str, path: Path) -> list[str]:
+    """Paragraphs whose ``{{``/``}}`` or ``{%``/``%}`` do not pair up. A tag cannot span paragraphs, and
+    docxtpl's paragraph-level tags (``{{p``) would otherwise swallow the unclosed tag silently."""
+    out = []
+    for number, text in enumerate(texts, 1):
+        if text.count("{{") != text.count("}}") or text.count("{%") != text.count("%}"):
+            out.append(
+                f"{path}: template syntax error in {label} paragraph {number}: '{text.strip()[:120]}': a tag "
+                "is opened but not closed in the same paragraph. Check that every {{ has a matching }} and every "
+                "{% a matching %}; a tag cannot continue into the next paragraph."
+            )
+    return out
 
 
 def _unsafe(ast: nodes.Template, label: str, path: Path) -> list[str]:
