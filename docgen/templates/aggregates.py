@@ -31,13 +31,29 @@ def _check_columns(spec: AggregateSpec, columns: Sequence[str], template_id: str
             )
 
 
-def _number(value: Value, dataset: Dataset, index: int, column: str) -> float | int | None:
+def _looks_numeric(value: Value) -> bool:
+    try:
+        float(str(value).replace(",", "").strip().lstrip("$€£"))
+    except ValueError:
+        return False
+    return True
+
+
+def _number(value: Value, dataset: Dataset, index: int, column: str,
+            rows: Sequence[dict[str, Value]] | None = None) -> float | int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise DataError(dataset.path, f"'{value}' is not a number, but aggregate sums this column. "
-                        "Fix the cell or remove the column from the aggregate.",
-                        row=dataset.row_numbers[index], column=column)
+        # The column was typed as text because some cell is not a number: point at that cell, not this one.
+        culprit = index
+        if rows is not None and _looks_numeric(value):
+            culprit = next((i for i, r in enumerate(rows)
+                            if r.get(column) not in (None, "") and not _looks_numeric(r.get(column))), index)
+            value = rows[culprit].get(column)
+        raise DataError(dataset.path, f"'{value}' is not a number, but the template sums this column. "
+                        "Fix the cell (or empty it), or pick another data file.",
+                        row=dataset.row_numbers[culprit] if culprit < len(dataset.row_numbers) else None,
+                        column=column)
     return value
 
 
@@ -59,16 +75,16 @@ def compute(spec: AggregateSpec, dataset: Dataset, rows: Sequence[dict[str, Valu
 
     grand = 0.0
     if spec.sum:
-        grand = sum(_number(r.get(spec.sum[0]), dataset, i, spec.sum[0]) or 0 for i, r in enumerate(rows))
+        grand = sum(_number(r.get(spec.sum[0]), dataset, i, spec.sum[0], rows) or 0 for i, r in enumerate(rows))
 
     results = []
     for key, members in groups.items():
         out: dict[str, Any] = {spec.group_by: key} if spec.group_by else {}
         out["count"] = len(members)
         for col in spec.sum:
-            out[col] = sum(_number(rows[i].get(col), dataset, i, col) or 0 for i in members)
+            out[col] = sum(_number(rows[i].get(col), dataset, i, col, rows) or 0 for i in members)
         for col in spec.mean:
-            vals = [v for i in members if (v := _number(rows[i].get(col), dataset, i, col)) is not None]
+            vals = [v for i in members if (v := _number(rows[i].get(col), dataset, i, col, rows)) is not None]
             out[f"mean_{col}"] = sum(vals) / len(vals) if vals else None
         if spec.sum:
             out["share"] = out[spec.sum[0]] / grand if grand else 0.0
