@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QApplication, QGroupBox, QLabel, QMainWindow, QPr
 
 from docgen import paths
 from docgen.batch import REPORT_NAME, run_batch, safe_filename
+from docgen.checks import preflight
 from docgen.errors import DocgenError, ModelError
 from docgen.gui import autosave, dialogs, window_state
 from docgen.gui.batch_tab import BatchPanel
@@ -430,6 +431,11 @@ class MainWindow(QMainWindow):
             return False
         if self.template is None:
             self.error(f"Cannot {action}", "Choose a template first.")
+            return False
+        try:
+            preflight(self.template)  # the same check as the command line, before any model time is spent
+        except DocgenError as exc:
+            self.error(f"Cannot {action}", str(exc))
             return False
         if self.dataset is None:
             message = self.data_problem or "Open a data file first (Ctrl+O), or use the template's sample data."
