@@ -130,13 +130,21 @@ class Dataset:
 @dataclass(frozen=True)
 class GenerationParams:
     """Sampling parameters of one section. Defaults follow llama.cpp's for an instruct model, with a low
-    temperature because a 135M model drifts quickly at higher ones."""
+    temperature because a 135M model drifts quickly at higher ones.
+
+    ``frequency_penalty``/``presence_penalty`` (OpenAI-style, passed to llama.cpp) default to 0.0, llama.cpp's
+    own default: the looping seen with SmolLM2-135M on the sales-report was fixed by the prompt layout and by
+    removing repeated paragraphs (:mod:`docgen.llm.cleanup`); penalties were not measured to help, so they stay
+    off. ``repeat_penalty`` 1.1 is llama.cpp's long-standing CLI default.
+    """
 
     max_tokens: int = 256
     temperature: float = 0.3
     top_p: float = 0.9
     top_k: int = 40
     repeat_penalty: float = 1.1
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
     seed: int = 42
 
 

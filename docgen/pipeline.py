@@ -17,6 +17,7 @@ Order of work for one document (DESIGN.md sections 2-3):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -30,6 +31,7 @@ from docgen.cancel import CancelToken
 from docgen.errors import Cancelled, DocgenError, MissingValues, TemplateError
 from docgen.llm.base import Generator
 from docgen.llm.discovery import file_sha256
+from docgen.llm.cleanup import clean_text
 from docgen.llm.prompt import build_document_prompts, build_row_prompt, render_text
 from docgen.model import Dataset, DocumentResult, GenerationParams, ProgressEvent, SectionResult, SectionSpec, TemplateSpec
 from docgen.render import render_document
@@ -240,15 +242,23 @@ def generate(job: DocumentJob, generator: Generator, out_path: Path | None = Non
             _emit(on_event, kind="token", document=doc_index, documents=doc_total, section_id=_sid, section=_si,
                   sections=len(prompts), text=piece, tokens=counter["n"], tokens_per_second=counter["n"] / elapsed)
 
-        try:
-            gen = generator.generate(prompt.messages, params, choices=section.choices, on_token=on_token,
-                                     cancel=cancel)
-        except DocgenError:
-            raise
-        except Exception as exc:  # a backend failure must name the section, not crash the batch
-            raise DocgenError(f"The model failed on section '{section.id}' ({job.record}): {exc}") from exc
-        text = gen.text.strip()
+        for attempt in (0, 1):  # cleaned text empty (all echo/repeats): retry once with seed + 1
+            if attempt:
+                params = dataclasses.replace(params, seed=params.seed + 1)
+            try:
+                gen = generator.generate(prompt.messages, params, choices=section.choices, on_token=on_token,
+                                         cancel=cancel)
+            except DocgenError:
+                raise
+            except Exception as exc:  # a backend failure must name the section, not crash the batch
+                raise DocgenError(f"The model failed on section '{section.id}' ({job.record}): {exc}") from exc
+            cleaned = clean_text(gen.text, prompt="\n".join(m.content for m in prompt.messages), title=section.title,
+                                 finish_reason=gen.finish_reason) if section.format in ("markdown", "text") else None
+            if cleaned is None or cleaned.text:
+                break
+        text = cleaned.text if cleaned is not None else gen.text.strip()
         warnings = ("The model stopped at max_tokens; the text may end mid-sentence.",) if gen.finish_reason == "length" else ()
+        warnings += cleaned.notes if cleaned is not None else ()
         results[section.id] = SectionResult(section.id, text, gen.tokens, gen.prompt_tokens, gen.seconds, params,
                                             warnings=warnings)
         _emit(on_event, kind="section_done", document=doc_index, documents=doc_total, section_id=section.id,

@@ -105,3 +105,40 @@ def test_missing_and_non_gguf_model_files(tmp_path):
     fake.write_bytes(b"PK\x03\x04 not a model")
     with pytest.raises(ModelLoadError, match="not a GGUF"):
         open_generator("llamacpp", model_path=fake)
+
+
+def _sentiment(llm, comment):
+    from docgen.llm.prompt import build_row_prompt
+    from docgen.templates.catalog import resolve
+
+    template = resolve("sentiment-report")
+    section = next(s for s in template.sections if s.id == "sentiment")
+    prompt = build_row_prompt(template, section, {"row": {"comment": comment}, "product": "x"}, llm)
+    return llm.generate(prompt.messages, GenerationParams(max_tokens=8, temperature=0.0), choices=section.choices)
+
+
+def test_greedy_choices_are_scored_with_calibration_and_tell_clear_cases_apart(llm):
+    good = _sentiment(llm, "I love this phone, it works great and the battery lasts for days. Best purchase ever!")
+    bad = _sentiment(llm, "Terrible. It broke after one day and support never answered. A waste of money.")
+    assert good.text == "positive"
+    assert bad.text == "negative"
+    assert good.tokens == 1 and good.finish_reason == "stop"
+    # the content-free calibration prompt is computed once and cached across rows
+    assert len(llm._calibration) == 1
+
+
+def test_choices_sharing_a_first_token_fall_back_to_the_grammar(llm):
+    choices = ["red apple", "red pear"]
+    assert llm._choice_first_tokens(choices) is None
+    result = llm.generate([Message("user", "Name a red fruit.")], GenerationParams(max_tokens=8, temperature=0.0),
+                          choices=choices)
+    assert result.text in choices
+
+
+def test_choice_scoring_keeps_the_kv_cache_usable_for_generation(llm):
+    _sentiment(llm, "Works fine.")
+    after = llm.generate([Message("system", SYSTEM), Message("user", "Write one sentence about the East.")],
+                         GenerationParams(max_tokens=20, seed=3))
+    fresh = llm.generate([Message("system", SYSTEM), Message("user", "Write one sentence about the East.")],
+                         GenerationParams(max_tokens=20, seed=3))
+    assert after.text.strip() and after.text == fresh.text

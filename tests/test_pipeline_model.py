@@ -36,7 +36,7 @@ def subset(src: Path, dest: Path, rows: int) -> Path:
 
 def assert_real_formatting(doc) -> None:
     """No Markdown syntax left over as literal characters."""
-    for block in doc.blocks:
+    for block in doc:
         text = getattr(block, "text", "")
         assert "**" not in text and not re.match(r"^#{1,6}\s", text), text
 
@@ -49,7 +49,7 @@ def test_sales_report_on_the_full_superstore_table(llm, tmp_path):
                       options=RunOptions(seed=5), on_event=events.append)
     assert result.ok and result.path.name == "sales-report-Superstore-FY2014-17.docx"
     doc = read_back(result.path)
-    tables = [b for b in doc.blocks if type(b).__name__ == "Table"]
+    tables = [b for b in doc if type(b).__name__ == "Table"]
     regions = {row[0]: row for row in tables[0].rows[1:]}
     assert set(regions) == {"West", "East", "Central", "South"}
     assert regions["West"][1] == "$725,457.82"  # computed from the 9,994 rows, not by the model
@@ -86,7 +86,7 @@ def test_sentiment_report_classifies_every_comment(llm, tmp_path):
     data = load_dataset(subset(template.sample_data, tmp_path / "comments.csv", 12))
     result = generate(DocumentJob(template, data), llm, out_dir=tmp_path)
     doc = read_back(result.path)
-    tables = [b for b in doc.blocks if type(b).__name__ == "Table"]
+    tables = [b for b in doc if type(b).__name__ == "Table"]
     counts = {row[0]: int(row[1]) for row in tables[0].rows[1:]}
     assert set(counts) <= {"positive", "neutral", "negative"} and sum(counts.values()) == 12
     appendix = tables[-1].rows[1:]

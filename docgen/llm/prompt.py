@@ -1,8 +1,12 @@
 """Prompt assembly: what the model reads for each section.
 
-Layout (DESIGN.md section 3): ``[system][data context][fields]`` form ONE system message shared verbatim by all
-of a document's sections, then one user message holds the section's instruction. llama.cpp keeps the KV cache
-of the longest common token prefix between calls, so the shared part is read once per document.
+Layout (DESIGN.md section 3): ``[system][data context][fields]`` then ``[section instruction]``. The system
+message holds only the template's system prompt; the user message starts with ``Data:``, the data context and
+the fields, then ``Task: `` and the section's instruction last. Every section of a document therefore starts
+with the identical system message + user-message beginning, and llama.cpp keeps the KV cache of that longest
+common token prefix between calls, so the shared part is read once per document. (Measured with
+SmolLM2-135M on the sales-report: with the data in the *system* message the model copied the data back
+verbatim or looped; with the data in the user turn and the instruction after it, it wrote prose more often.)
 
 Budget rule (stated here, enforced by :func:`build_document_prompts`): for every section,
 ``prompt_tokens + max_tokens <= n_ctx``. When the full data context does not fit, the context is shortened
@@ -12,7 +16,9 @@ was left out is added so the model does not present partial data as complete. If
 with no data rows, :class:`~docgen.errors.ContextOverflow` says by how many tokens and what to change.
 
 Per-row sections (``per_row = true``) use ``[system + instruction]`` as the shared prefix and put the row in the
-user message, so a classification over thousands of rows reads the instruction once.
+user message, so a classification over thousands of rows reads the instruction once. Their messages come as
+:class:`RowMessages`, which also carry ``content_free``: the same prompt rendered with every row value
+replaced by ``N/A``, which the llama.cpp backend uses to calibrate choice scores (Zhao et al. 2021).
 """
 
 from __future__ import annotations
@@ -42,6 +48,13 @@ FORMAT_INSTRUCTIONS = {
 }
 
 _env = make_environment()
+
+
+class RowMessages(tuple):
+    """A per-row prompt's messages (a plain tuple of :class:`Message`) plus ``content_free``: the same
+    messages with every row value replaced by ``N/A`` (for contextual calibration of choices)."""
+
+    content_free: tuple[Message, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,10 +124,11 @@ def _data_lines(template: TemplateSpec, context: Mapping[str, Any], record: str 
     return [f"Data ({len(rows)} rows):", *table_lines(rows[: template.max_context_rows], columns)]
 
 
-def _system(template: TemplateSpec, context: Mapping[str, Any], data: list[str], record: str | None) -> str:
+def _shared(template: TemplateSpec, context: Mapping[str, Any], data: list[str], record: str | None) -> tuple[str, str]:
+    """The system message and the shared start of the user message (data, fields, then ``Task: ``)."""
     system = render_text(template.system_prompt, context, what="[prompt] system", record=record).strip()
-    parts = [system or DEFAULT_SYSTEM, "\n".join(data), _fields_block(template, context)]
-    return "\n\n".join(p for p in parts if p)
+    parts = ["Data:\n" + "\n".join(data), _fields_block(template, context)]
+    return system or DEFAULT_SYSTEM, "\n\n".join(p for p in parts if p) + "\n\nTask: "
 
 
 def build_document_prompts(template: TemplateSpec, sections: Sequence[SectionSpec], context: Mapping[str, Any],
@@ -134,11 +148,11 @@ def build_document_prompts(template: TemplateSpec, sections: Sequence[SectionSpe
         lines = data[:kept]
         if kept < len(data):
             lines.append(f"[{len(data) - kept} more lines of data left out to fit the model's context window]")
-        system = _system(template, context, lines, record)
         prompts = []
         worst = 0
+        system, shared = _shared(template, context, lines, record)
         for s, user in zip(sections, users, strict=True):
-            messages = (Message("system", system), Message("user", user))
+            messages = (Message("system", system), Message("user", shared + user))
             tokens = generator.count_tokens(messages)
             worst = max(worst, tokens + s.max_tokens - generator.n_ctx)
             prompts.append(SectionPrompt(s, messages, tokens))
@@ -167,8 +181,12 @@ def build_row_prompt(template: TemplateSpec, section: SectionSpec, context: Mapp
         format_instruction(section),
     ) if p)
     user = render_text(section.prompt, context, what=f"section '{section.id}' prompt", record=record).strip()
+    row = context.get("row")
+    free_user = render_text(section.prompt, {**context, "row": {k: "N/A" for k in row}} if isinstance(row, Mapping)
+                            else context, what=f"section '{section.id}' prompt", record=record).strip()
     while True:
-        messages = (Message("system", system), Message("user", user))
+        messages = RowMessages((Message("system", system), Message("user", user)))
+        messages.content_free = (Message("system", system), Message("user", free_user))
         tokens = generator.count_tokens(messages)
         if tokens + section.max_tokens <= generator.n_ctx:
             return SectionPrompt(section, messages, tokens)

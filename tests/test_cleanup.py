@@ -1,0 +1,113 @@
+"""Clean-up of model prose: echo, repeats, unfinished endings, title lines, greetings and signatures."""
+
+from __future__ import annotations
+
+from docgen.llm.cleanup import clean_text, cut_unfinished, strip_echo, strip_letter_lines, strip_repeats, strip_title
+
+CONTEXT = """Data:
+Sales figures for Superstore, period 2014-2017:
+Total sales $2,297,200.86; total profit $286,397.02; profit margin 12.5%; 37,873 units sold in 9,994 order lines.
+Sales by region:
+- West: sales $725,457.82 (31.6% of total), profit $108,418.45
+- East: sales $678,781.24 (29.5% of total), profit $91,522.78
+"""
+
+
+def test_echoed_data_lines_are_removed_and_prose_is_kept():
+    text = ("Sales figures for Superstore, period 2014-2017:\n"
+            "Total sales $2,297,200.86; total profit $286,397.02; profit margin 12.5%; 37,873 units sold.\n"
+            "Sales by region:\n"
+            "- West: sales $725,457.82 (31.6% of total), profit $108,418.45; East: sales $678,781.24 (29.5% of total)\n\n"
+            "The West led the year with about a third of all sales, while margins stayed healthy.")
+    out, notes = strip_echo(text, CONTEXT)
+    assert out == "The West led the year with about a third of all sales, while margins stayed healthy."
+    assert notes == ["removed 4 lines copied from the data"]
+
+
+def test_rephrased_figures_are_not_echo():
+    text = "Superstore sold goods worth $2,297,200.86 over the period and kept a margin of 12.5% overall."
+    assert strip_echo(text, CONTEXT) == (text, [])
+
+
+def test_repeated_paragraphs_and_bullets_keep_the_first():
+    para = ("The company has made significant strides in improving its products and services, with a focus on "
+            "customer satisfaction.")
+    near = para.replace("significant", "major")
+    text = f"{para}\n\nSomething else entirely.\n\n{near}\n\n- Tables lose money\n- Copiers lead\n- Tables lose money"
+    out, notes = strip_repeats(text)
+    assert out == f"{para}\n\nSomething else entirely.\n\n- Tables lose money\n- Copiers lead"
+    assert notes == ["removed 1 repeated paragraph", "removed 1 repeated list item"]
+
+
+def test_unfinished_sentence_is_cut_only_at_max_tokens():
+    text = "Sales grew by a third. Profit held at 12.5%. The main concern is the loss on Tab"
+    assert cut_unfinished(text) == ("Sales grew by a third. Profit held at 12.5%.", ["cut an unfinished sentence at the end"])
+    assert clean_text(text, finish_reason="stop").text == text
+    assert clean_text(text, finish_reason="length").text == "Sales grew by a third. Profit held at 12.5%."
+    assert cut_unfinished("All done.") == ("All done.", [])
+    # a last line without any sentence end is dropped
+    assert cut_unfinished("First point.\n- Tables: loss of $17,7")[0] == "First point."
+
+
+def test_title_line_repeating_the_section_title_is_removed():
+    assert strip_title("**Executive summary:**\nSales rose.", "Executive summary")[0] == "Sales rose."
+    assert strip_title("# Anything\nSales rose.", "Summary")[0] == "Sales rose."
+    assert strip_title("Title: Q3 results\nSales rose.", "Summary")[0] == "Sales rose."
+    assert strip_title("Executive summaries are short.\nSales rose.", "Executive summary")[1] == []
+
+
+def test_greeting_and_signature_are_removed():
+    text = ('"Dear [Customer Name],\n\nWe are sorry the player failed.\n\nWe offer a free replacement.\n\n'
+            "Best regards,\n[Your Name]\n**Customer Service Team**")
+    out, notes = strip_letter_lines(text)
+    assert out == "We are sorry the player failed.\n\nWe offer a free replacement."
+    assert notes == ["removed a greeting line", "removed a closing and signature"]
+    body = "Thank you again for your patience while we fix this.\nWe will call you."
+    assert strip_letter_lines(body) == (body, [])
+    assert strip_letter_lines("Hi there!\nAll fixed.\nSincerely, Ann")[0] == "All fixed."
+
+
+def test_clean_text_can_return_empty_when_everything_is_echo():
+    text = "Sales figures for Superstore, period 2014-2017:\nTotal sales $2,297,200.86; total profit $286,397.02;"
+    result = clean_text(text, prompt=CONTEXT, title="Executive summary", finish_reason="length")
+    assert result.text == ""
+    assert result.notes
+
+
+def test_pipeline_cleans_sections_and_retries_once_when_nothing_is_left():
+    from pathlib import Path
+
+    from docgen.llm.fake import FakeGenerator
+    from docgen.pipeline import DocumentJob, RunOptions, generate
+    from docgen.sources import load_dataset
+    from docgen.templates.catalog import resolve
+
+    template = resolve("service-reply")
+    data = load_dataset(Path(template.root) / "sample.csv")
+    calls = []
+
+    def script(messages):
+        calls.append(messages)
+        if len(calls) == 1:  # first try: only a copy of the customer's words and a greeting
+            comment = data.rows[0]["comment"]
+            return f"Dear Customer,\n\n{comment}\n\n{comment}"
+        return "We are sorry the player fails on dual-layer discs.\n\nWe are sorry the player fails on dual-layer discs."
+
+    result = generate(DocumentJob(template, data, row_index=0), FakeGenerator(script), options=RunOptions(seed=5))
+    body = result.sections[0]
+    assert len(calls) == 2
+    assert body.text == "We are sorry the player fails on dual-layer discs."
+    assert body.params.seed == 6
+    assert "removed 1 repeated paragraph" in body.warnings
+
+
+def test_number_cut_in_half_and_dangling_lead_in_are_removed():
+    text = "Sales rose by a third.\nSales by region:\nSales by category: Technology (31."
+    assert clean_text(text, finish_reason="length").text == "Sales rose by a third."
+    assert clean_text("Profit rose in 2017.", finish_reason="stop").text == "Profit rose in 2017."
+
+
+def test_opening_line_parroting_the_instruction_is_removed():
+    prompt = CONTEXT + "\nTask: In three sentences of your own words (not a list), summarise these results."
+    text = "In three sentences of your own words, I've summarised the key points:\n- Sales reached $2.3 million."
+    assert clean_text(text, prompt=prompt).text == "- Sales reached $2.3 million."

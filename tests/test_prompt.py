@@ -1,0 +1,77 @@
+"""Prompt assembly: the shared prefix and the context budget rule (FakeGenerator counts tokens as words)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from docgen.errors import ContextOverflow
+from docgen.llm.fake import FakeGenerator
+from docgen.llm.prompt import build_document_prompts, build_row_prompt
+from docgen.model import SectionSpec
+from docgen.templates.catalog import resolve
+
+
+@pytest.fixture
+def template():
+    # sales-report without its template-written context: the data rows go into the prompt as a table
+    return dataclasses.replace(resolve("sales-report"), context="", max_context_rows=100_000)
+
+
+def rows(n: int) -> list[dict]:
+    return [{"Region": "West", "Category": "Furniture", "Sales": i * 1.5, "Profit": i} for i in range(n)]
+
+
+def context(n: int) -> dict:
+    return {"rows": rows(n), "columns": ["Region", "Category", "Sales", "Profit"], "company": "Acme",
+            "period": "2024", "author": "Ops"}
+
+
+def test_all_sections_share_an_identical_prefix_and_end_with_their_instruction(template):
+    prompts = build_document_prompts(template, template.sections, context(20), FakeGenerator())
+    assert len(prompts) == 2
+    systems = {p.messages[0].content for p in prompts}
+    assert len(systems) == 1
+    users = [p.messages[-1].content for p in prompts]
+    shared = users[0].rsplit("Task: ", 1)[0]
+    assert "Data (20 rows):" in shared and "Company: Acme" in shared
+    for user, section in zip(users, template.sections, strict=True):
+        assert user.startswith(shared + "Task: ")
+        assert user.endswith(section.prompt.strip() + "\n\nFormat: Markdown body text (paragraphs, **bold**, "
+                                                     "bullet lists where useful); no title heading.")
+
+
+def test_huge_data_is_shortened_once_with_a_note_and_fits(template):
+    generator = FakeGenerator(n_ctx=2000)
+    prompts = build_document_prompts(template, template.sections, context(5000), generator)
+    for p in prompts:
+        assert p.prompt_tokens + p.section.max_tokens <= generator.n_ctx
+    users = [p.messages[-1].content for p in prompts]
+    note = re.search(r"\[(\d+) more lines of data left out to fit the model's context window\]", users[0])
+    assert note, users[0][-300:]
+    left_out = int(note.group(1))
+    kept = users[0].count("\nWest | Furniture")
+    assert kept + left_out == 5000 and kept > 0
+    # shortened once per document: every section carries the same rows and note
+    assert len({u.rsplit("Task: ", 1)[0] for u in users}) == 1
+
+
+def test_context_overflow_names_the_section_and_the_fix(template):
+    with pytest.raises(ContextOverflow) as err:
+        build_document_prompts(template, template.sections, context(10), FakeGenerator(n_ctx=200))
+    message = str(err.value)
+    assert "commentary" in message and "200 tokens" in message and "n_ctx" in message
+
+
+def test_row_prompt_carries_a_content_free_copy_for_calibration():
+    template = resolve("sentiment-report")
+    section = next(s for s in template.sections if s.id == "sentiment")
+    prompt = build_row_prompt(template, section, {"row": {"comment": "Broke in a day."}, "product": "x"},
+                              FakeGenerator())
+    assert 'Comment: "Broke in a day." ->' in prompt.messages[-1].content
+    free = prompt.messages.content_free
+    assert free[0] == prompt.messages[0]
+    assert free[-1].content.endswith('Comment: "N/A" ->') and "Broke" not in free[-1].content
+    assert isinstance(section, SectionSpec)
