@@ -24,6 +24,7 @@ Values: ``context`` is sanitized (:mod:`.sanitize`) and autoescaped, so ``&``, `
 
 from __future__ import annotations
 
+import io
 import re
 import traceback
 from collections.abc import Mapping
@@ -39,16 +40,16 @@ from docgen.errors import DocgenError, RenderError, TemplateError, TemplateNotFo
 from docgen.jinja import make_environment
 from docgen.render import errors_map
 from docgen.render.atomic import atomic_write, prepare_folder
+from docgen.render.finish import finish_document
 from docgen.render.fragment import Fragment
 from docgen.render.markdown import MarkdownWriter, StyleMap, markdown_to_plain
 from docgen.render.numbering import ListNumbering
 from docgen.render.parts import paragraph_texts, part_element, tag_parts
 from docgen.render.properties import set_provenance
+from docgen.render.reproducible import normalized_zip
 from docgen.render.sanitize import sanitize_text, sanitize_value
+from docgen.render.split_tags import join_split_tags
 
-# docxtpl's first two patch steps (join a tag split over several runs); idempotent, repeated by docxtpl.
-_SPLIT_BRACES = re.compile(r"(?<={)(<[^>]*>)+(?=[\{%\#])|(?<=[%\}\#])(<[^>]*>)+(?=\})", re.S)
-_TAG_BODY = re.compile(r"{%(?:(?!%}).)*|{#(?:(?!#}).)*|{{(?:(?!}}).)*", re.S)
 _BLOCK_TAG = re.compile(r"\{\{p\s+(.+?)\s*\}\}", re.S)
 _RUN = re.compile(r"<w:r(?:\s[^>]*)?>.*?</w:r>", re.S)
 _RUN_TAG = re.compile(r"\{\{r\s+(.+?)\s*\}\}", re.S)
@@ -57,12 +58,6 @@ _PARA_START = re.compile(r"<w:p([ >])")
 _PARA_ANY = re.compile(r"<w:p([ >/])")
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _STAMP_ATTR = re.compile(r' docgen-p="\d+"')
-
-
-def join_split_tags(xml: str) -> str:
-    """Join ``{{ ... }}`` / ``{% ... %}`` tags that Word split over several runs (docxtpl's own first step)."""
-    xml = _SPLIT_BRACES.sub("", xml)
-    return _TAG_BODY.sub(lambda m: re.sub(r"</w:t>.*?(<w:t>|<w:t [^>]*>)", "", m.group(0), flags=re.S), xml)
 
 
 def stamp_paragraphs(xml: str) -> str:
@@ -141,6 +136,16 @@ class DocgenTemplate(DocxTemplate):
         for grid in tree.xpath("//*[@docgen-tmp]"):
             grid.getparent().remove(grid)
         return tree
+
+    def render_footnotes(self, context, jinja_env=None):  # noqa: D102 - docxtpl hook
+        # docxtpl renders the footnotes part once per *section* (so twice in a two-section document, re-reading
+        # rendered text as a template) and skips endnotes: render each notes part exactly once.
+        for ref in tag_parts(self.docx):
+            if ref.kind in ("footnotes", "endnotes"):
+                part = ref.part
+                xml = part.blob.decode("utf-8") if isinstance(part.blob, bytes) else part.blob
+                xml = self.render_xml_part(self.patch_xml(xml), part, context, jinja_env)
+                part._blob = xml.encode("utf-8")
 
     def render_properties(self, context, jinja_env=None):  # noqa: D102 - docxtpl hook
         # core properties are plain text: render them without XML autoescaping (docxtpl would give "&amp;")
@@ -293,6 +298,7 @@ def render_document(
         env = template_environment()
         env.filters["docgen_run"] = tpl.run_filter
         tpl.render(ctx, env, autoescape=True)
+        finish_document(tpl.docx)
     except DocgenError:
         raise
     except jinja2.TemplateSyntaxError as exc:
@@ -311,11 +317,18 @@ def render_document(
         raise RenderError(f"Writing the document properties of {out_path} failed: {type(exc).__name__}: {exc}. "
                           "Nothing was written.") from exc
     try:
-        return atomic_write(out_path, tpl.save)
+        return atomic_write(out_path, lambda fh: fh.write(docx_bytes(tpl)))
     except DocgenError:
         raise
     except Exception as exc:
         raise RenderError(f"Writing {out_path} failed: {type(exc).__name__}: {exc}. Nothing was written.") from exc
+
+
+def docx_bytes(tpl: DocgenTemplate) -> bytes:
+    """The rendered document as .docx bytes, with fixed zip metadata (:mod:`.reproducible`)."""
+    buffer = io.BytesIO()
+    tpl.save(buffer)
+    return normalized_zip(buffer.getvalue())
 
 
 def _failure(tpl: DocgenTemplate, exc: BaseException):

@@ -7,6 +7,9 @@ Problems reported (as messages, never raised), each saying what/where/how to fix
 - no ``{{ }}`` / ``{% %}`` tags at all (e.g. a plain Word document or a content-control template);
 - other tools' syntax: docxtemplater ``{name}`` / ``{#loop}``, ``${name}`` placeholders, Word mail-merge fields
   (``MERGEFIELD`` field codes or ``«Name»`` as Word shows them);
+- tags where docgen cannot fill them (:func:`unrendered_tags`): comments, charts, SmartArt, building blocks,
+  custom XML, core properties other than title/subject/author/comments/language/identifier - anything but the
+  body, headers, footers (first-page and even-page too), footnotes and endnotes. They would stay as braces;
 - unsafe constructs docgen's sandbox refuses at render time: attributes or keys starting with ``_``
   (``__class__``, ``__globals__`` ...) and the template-internal ``self``.
 """
@@ -108,7 +111,7 @@ def inspect_template(docx_path: Path) -> TemplateInspection:
         problems.extend(_unsafe(ast, ref.label, docx_path))
     if syntax_ok and tags:
         try:
-            variables = set(tpl.get_undeclared_template_variables(jinja_env=env))
+            variables |= set(tpl.get_undeclared_template_variables(jinja_env=env))
         except jinja2.TemplateError:  # pragma: no cover - parts parse alone but not together
             pass
     if not tags and syntax_ok:
@@ -116,6 +119,7 @@ def inspect_template(docx_path: Path) -> TemplateInspection:
         if sdt_count:
             msg += f" (it has {sdt_count} Word content controls, which docgen does not fill)"
         problems.append(msg + "; add tags like {{ name }} where values should go.")
+    problems.extend(unrendered_tags(tpl.docx, docx_path))
     joined, xml_all = "\n".join(all_text), "".join(all_xml)
     for desc in errors_map.foreign_syntax(joined, xml_all):
         problems.append(f"{docx_path}: {desc}.")
@@ -153,3 +157,50 @@ def _unsafe(ast: nodes.Template, label: str, path: Path) -> list[str]:
                 "and objects); remove it and use only your data's names."
             )
     return out
+
+
+_PART_NAMES = (
+    ("comments", "a comment"), ("chart", "a chart"), ("diagram", "a SmartArt diagram"),
+    ("glossary", "the building blocks (glossary)"), ("customXml", "custom XML data"),
+    ("extended-properties", "the extended document properties"), ("settings", "the document settings"),
+)
+#: core properties docxtpl renders; tags in the others stay as typed
+_RENDERED_CORE = ("title", "subject", "author", "comments", "language", "identifier")
+_OTHER_CORE = ("keywords", "category", "content_status", "last_modified_by", "version")
+
+
+def unrendered_tags(document, path: Path) -> list[str]:
+    """Problems for tags in places docgen does not render (see the module docstring), naming the tag and
+    the place. The parts :func:`.parts.tag_parts` lists are rendered; so are the core properties
+    ``_RENDERED_CORE``."""
+    rendered = {id(ref.part) for ref in tag_parts(document)}
+    out = []
+    core_part = document.core_properties._element
+    for part in document.part.package.iter_parts():
+        if id(part) in rendered or not part.content_type.endswith("xml"):
+            continue
+        if getattr(part, "element", None) is core_part:
+            continue
+        try:
+            text = " ".join(etree.fromstring(part.blob).itertext())
+        except etree.XMLSyntaxError:
+            continue
+        found = list(dict.fromkeys(errors_map._TAG.findall(text)))
+        if not found:
+            continue
+        ct = part.content_type + str(part.partname)
+        name = next((label for key, label in _PART_NAMES if key in ct), f"the part {part.partname}")
+        out.append(_unrendered(path, found, f"{name} ({str(part.partname).lstrip('/')})"))
+    props = document.core_properties
+    for attr in _OTHER_CORE:
+        found = errors_map._TAG.findall(str(getattr(props, attr, "") or ""))
+        if found:
+            out.append(_unrendered(path, found, f"the document property '{attr.replace('_', ' ')}'"))
+    return out
+
+
+def _unrendered(path: Path, tags: list[str], where: str) -> str:
+    shown = ", ".join(f"'{t}'" for t in tags[:3]) + (" ..." if len(tags) > 3 else "")
+    return (f"{path}: {shown} in {where} will not be filled: docgen fills tags in the body (tables and text boxes "
+            "included), headers, footers, footnotes and endnotes, and the title, subject, author and comments "
+            "properties. Move the tag there, or remove it.")

@@ -11,36 +11,39 @@ paragraph                    paragraph (default style); soft line break = space,
 ``**b**`` ``*i*`` ``~~s~~``  bold / italic / strike runs; ``code`` = monospace run (Courier New)
 ``- item`` / ``1. item``     "List Bullet"/"List Number" ("... 2", "... 3" when nested) if the template has
                              them, with direct ``w:numPr`` from :mod:`.numbering` (nesting = ``w:ilvl``); every
-                             numbered list restarts at 1 (or at the number the list starts with)
-GFM table                    Word table in "Table Grid" if the template has it; header row bold
+                             numbered list restarts at 1 (or at the number the list starts with); an item
+                             numbered lower than the one before ("1. 2." blank line "1. 2.", which
+                             CommonMark reads as one list) starts a new list, as the writer meant
+GFM table                    Word table in "Table Grid", else the first table style the template uses or
+                             defines (:meth:`StyleMap.table_style`); header row bold; column alignment kept
 code block / fence           monospace paragraph, lines kept as line breaks
 block quote                  "Quote" style if present, else indented paragraph
-link / image                 the link text (plus the address when it differs) / the image's alt text
+``[text](https://...)``      a real hyperlink (:mod:`.hyperlinks`: ``w:hyperlink`` + external relationship,
+                             "Hyperlink" character style if present); other addresses: text plus "(address)"
+image                        the image's alt text
 ===========================  =================================================================================
 
 Stray ``**`` that the parser leaves as text (unbalanced emphasis, common in small-model output) are removed.
-Text with right-to-left letters gets ``w:bidi``/``w:rtl``; text with CJK gets ``w:rFonts w:hint="eastAsia"``.
+Right-to-left and East-Asian properties are added after rendering to every part (:mod:`.scripts`).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Twips
 from markdown_it import MarkdownIt
 
+from docgen.render.hyperlinks import linkable, wrap_hyperlink
 from docgen.render.numbering import ListNumbering
+from docgen.render.scripts import PPR_ORDER, reorder
 
 MONOSPACE = "Courier New"
 _STRAY_STARS = re.compile(r"\*\*+")
-_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
-_CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef]")
 
 
 def _parser() -> MarkdownIt:
@@ -53,6 +56,7 @@ class StyleMap:
 
     def __init__(self, document):
         self._styles = document.styles
+        self._body = document.element.body
         self._cache: dict[tuple[str, int], str | None] = {}
 
     def get(self, name: str, kind: int = WD_STYLE_TYPE.PARAGRAPH) -> str | None:
@@ -65,6 +69,25 @@ class StyleMap:
             except KeyError:
                 self._cache[key] = None
         return self._cache[key]
+
+    def char_style_id(self, name: str) -> str | None:
+        """The style id of character style ``name`` (for ``w:rStyle``), or None if the document lacks it."""
+        if not self.get(name, WD_STYLE_TYPE.CHARACTER):
+            return None
+        return self._styles[name].style_id
+
+    def table_style(self) -> str | None:
+        """"Table Grid" if the document has it, else the first table style its body uses, else the first table
+        style it defines (other than the default "Normal Table"); None when it has none."""
+        if self.get("Table Grid", WD_STYLE_TYPE.TABLE):
+            return "Table Grid"
+        used = [e.get(qn("w:val")) for e in self._body.iter(qn("w:tblStyle"))]
+        defined = [s for s in self._styles if s.type == WD_STYLE_TYPE.TABLE and not s.element.get(qn("w:default"))]
+        by_id = {s.style_id: s.name for s in defined}
+        for sid in used:
+            if sid in by_id:
+                return by_id[sid]
+        return defined[0].name if defined else None
 
     def first(self, *names: str) -> str | None:
         """The first of ``names`` the document has."""
@@ -86,50 +109,7 @@ class _ListCtx:
     kind: str  # "bullet" | "number"
     num_id: int
     first_para_pending: bool = False
-    items: list = field(default_factory=list)
-
-
-def _script_props(paragraph) -> None:
-    text = paragraph.text
-    if _RTL.search(text):
-        first_strong = next(
-            (c for c in text if unicodedata.bidirectional(c) in ("L", "R", "AL")),
-            "",
-        )
-        if first_strong and unicodedata.bidirectional(first_strong) in ("R", "AL"):
-            ppr = paragraph._p.get_or_add_pPr()
-            if ppr.find(qn("w:bidi")) is None:
-                bidi = OxmlElement("w:bidi")
-                ppr.append(bidi)
-                _reorder_ppr(ppr)
-    for run in paragraph.runs:
-        t = run.text
-        if _RTL.search(t):
-            rpr = run._r.get_or_add_rPr()
-            if rpr.find(qn("w:rtl")) is None:
-                rpr.append(OxmlElement("w:rtl"))
-        if _CJK.search(t):
-            rpr = run._r.get_or_add_rPr()
-            fonts = rpr.get_or_add_rFonts()
-            fonts.set(qn("w:hint"), "eastAsia")
-
-
-_PPR_ORDER = [
-    "pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr", "suppressLineNumbers",
-    "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap", "overflowPunct", "topLinePunct",
-    "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing",
-    "mirrorIndents", "suppressOverlap", "jc", "textDirection", "textAlignment", "textboxTightWrap",
-    "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange",
-]
-
-
-def _reorder_ppr(ppr) -> None:
-    """Put pPr children back into schema order (Word refuses out-of-order elements)."""
-    rank = {qn(f"w:{n}"): i for i, n in enumerate(_PPR_ORDER)}
-    children = list(ppr)
-    children.sort(key=lambda e: rank.get(e.tag, len(rank)))
-    for c in children:
-        ppr.append(c)
+    last: int | None = None  # the number written before the previous item (numbered lists)
 
 
 def _set_num_pr(paragraph, num_id: int, ilvl: int) -> None:
@@ -137,7 +117,7 @@ def _set_num_pr(paragraph, num_id: int, ilvl: int) -> None:
     num_pr = ppr.get_or_add_numPr()
     num_pr.get_or_add_ilvl().val = ilvl
     num_pr.get_or_add_numId().val = num_id
-    _reorder_ppr(ppr)
+    reorder(ppr, PPR_ORDER)
 
 
 class MarkdownWriter:
@@ -175,15 +155,15 @@ class MarkdownWriter:
 
     def _inline(self, paragraph, children, base: _Fmt | None = None) -> None:
         fmt = _Fmt(**vars(base)) if base else _Fmt()
-        link_href: list[str | None] = []
+        links: list[tuple[str | None, int]] = []  # (href, index in the paragraph where the link text starts)
         link_text: list[str] = []
         for tok in children or ():
             t = tok.type
             if t == "text":
                 text = _STRAY_STARS.sub("", tok.content)
-                if link_href:
+                if links:
                     link_text.append(text)
-                self._run(paragraph, text, fmt, underline=bool(link_href))
+                self._run(paragraph, text, fmt, underline=bool(links) and not linkable(links[-1][0]))
             elif t == "softbreak":
                 self._run(paragraph, " ", fmt)
             elif t == "hardbreak":
@@ -203,19 +183,21 @@ class MarkdownWriter:
             elif t == "code_inline":
                 self._run(paragraph, tok.content, fmt, code=True)
             elif t == "link_open":
-                link_href.append(tok.attrGet("href"))
+                links.append((tok.attrGet("href"), len(paragraph._p)))
                 link_text = []
             elif t == "link_close":
-                href = link_href.pop() if link_href else None
+                href, start = links.pop() if links else (None, 0)
                 shown = "".join(link_text).strip()
-                if href and href not in (shown, f"mailto:{shown}"):
+                if linkable(href) and not links:
+                    runs = [e for e in list(paragraph._p)[start:] if e.tag == qn("w:r")]
+                    wrap_hyperlink(runs, href, self.styles.char_style_id("Hyperlink"))
+                elif href and href not in (shown, f"mailto:{shown}"):
                     self._run(paragraph, f" ({href})", fmt)
             elif t == "image":
                 alt = "".join(c.content for c in tok.children or () if c.type == "text") or tok.content
                 self._run(paragraph, alt, fmt)
             else:  # html_inline cannot occur (html off); anything else: keep its text
                 self._run(paragraph, tok.content, fmt)
-        _script_props(paragraph)
 
     # -- public -----------------------------------------------------------------------------------------------
     def write_text(self, text: str) -> None:
@@ -228,7 +210,6 @@ class MarkdownWriter:
                     p.add_run().add_break()
                 if line:
                     p.add_run(line)
-            _script_props(p)
 
     def write_markdown(self, text: str) -> None:
         """Markdown as described in the module docstring. Empty text gives one empty paragraph."""
@@ -259,11 +240,17 @@ class MarkdownWriter:
                     lists.append(_ListCtx("bullet", self.numbering.bullet_num_id()))
                 else:
                     start = int(tok.attrGet("start") or 1)
-                    lists.append(_ListCtx("number", self.numbering.new_number_list(start)))
+                    lists.append(_ListCtx("number", self.numbering.new_number_list(start), last=None))
             elif t in ("bullet_list_close", "ordered_list_close"):
                 lists.pop()
             elif t == "list_item_open":
-                lists[-1].first_para_pending = True
+                ctx = lists[-1]
+                ctx.first_para_pending = True
+                written = _written_number(tok)
+                if ctx.kind == "number" and written is not None:
+                    if ctx.last is not None and written < ctx.last:  # "1. 2. (blank) 1. 2.": a new list
+                        ctx.num_id = self.numbering.new_number_list(written)
+                    ctx.last = written
             elif t == "list_item_close":
                 if lists[-1].first_para_pending:  # empty item: still show the bullet/number
                     self._list_or_plain_paragraph(lists, quote)
@@ -333,9 +320,9 @@ class MarkdownWriter:
         if not rows or not ncols:
             return i + 1
         table = self.doc.add_table(len(rows), ncols)
-        grid = self.styles.get("Table Grid", WD_STYLE_TYPE.TABLE)
-        if grid:
-            table.style = grid
+        style = self.styles.table_style()
+        if style:
+            table.style = style
         align = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
                  "right": WD_ALIGN_PARAGRAPH.RIGHT}
         for r, row in enumerate(rows):
@@ -347,23 +334,38 @@ class MarkdownWriter:
         return i + 1
 
 
+def _written_number(tok) -> int | None:
+    """The number written before an ordered list item ("3." -> 3); None for bullets."""
+    info = (tok.info or "").strip()
+    return int(info) if info.isdigit() else None
+
+
 def markdown_to_plain(text: str) -> str:
     """Markdown -> plain text for inline use (``{{ sections.x }}`` inside a sentence): no markup characters;
     blocks separated by ``\\n`` (docxtpl shows it as a line break); list items prefixed with "\u2022 " or
     their number; table cells joined with " | "."""
     lines: list[str] = []
     counters: list[int | None] = []
+    lasts: list[int | None] = []  # number written before the previous item of each open list
     prefix = ""
     row: list[str] | None = None
     for tok in _parser().parse(text):
         t = tok.type
         if t == "bullet_list_open":
             counters.append(None)
+            lasts.append(None)
         elif t == "ordered_list_open":
             counters.append(int(tok.attrGet("start") or 1))
+            lasts.append(None)
         elif t in ("bullet_list_close", "ordered_list_close"):
             counters.pop()
+            lasts.pop()
         elif t == "list_item_open":
+            written = _written_number(tok)
+            if counters[-1] is not None and written is not None:
+                if lasts[-1] is not None and written < lasts[-1]:
+                    counters[-1] = written
+                lasts[-1] = written
             n = counters[-1]
             prefix = "\u2022 " if n is None else f"{n}. "
             if n is not None:

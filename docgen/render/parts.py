@@ -1,4 +1,5 @@
-"""The parts of a .docx that hold tags (body, headers, footers, footnotes) and their paragraphs' visible text.
+"""The parts of a .docx that hold tags (body, headers, footers, footnotes, endnotes) and their paragraphs'
+visible text.
 
 Paragraph numbers everywhere in docgen's messages count every ``w:p`` of the part in document order, table
 cells and text boxes included, starting at 1; "visible text" is the paragraph's ``w:t`` texts joined.
@@ -18,7 +19,8 @@ _HDR_TYPES = {"default": "", "first": "first-page ", "even": "even-page "}
 @dataclass(frozen=True)
 class PartRef:
     """One XML part with tags: ``label`` as shown to users ("body", "header", "first-page footer",
-    "header of section 2"), ``kind`` ("body" | "header" | "footer" | "footnotes"), and the python-docx part."""
+    "header of section 2"), ``kind`` ("body" | "header" | "footer" | "footnotes" | "endnotes"), and the
+    python-docx part."""
 
     label: str
     kind: str
@@ -42,7 +44,8 @@ def part_element(part):
 
 
 def tag_parts(document) -> list[PartRef]:
-    """Body, headers and footers (labelled by type and section), then footnotes, of a python-docx Document."""
+    """Body, headers and footers (labelled by type and section), then footnotes and endnotes, of a python-docx
+    Document. These are the parts docgen renders."""
     main = document.part
     refs = [PartRef("body", "body", main)]
     sections = list(document.element.body.iter(qn("w:sectPr")))
@@ -66,4 +69,7 @@ def tag_parts(document) -> list[PartRef]:
     for rel in main.rels.values():
         if rel.reltype == RT.FOOTNOTES:
             refs.append(PartRef("footnotes", "footnotes", rel.target_part))
+    for rel in main.rels.values():
+        if rel.reltype == RT.ENDNOTES:
+            refs.append(PartRef("endnotes", "endnotes", rel.target_part))
     return refs

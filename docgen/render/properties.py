@@ -12,19 +12,20 @@ Where things go (readable in Word under File > Info > Properties > Advanced Prop
   ``title``: the template's name, when the context has ``template.name`` and the .docx has no title of its own;
   ``subject``: ``"<template id> <template version>"`` when known; ``comments``: one human sentence ("Written by
   docgen 0.1.0 from template X 1.0.0 with model Y (seed 42), row 7 of data.csv."), cut to 255 characters;
-  ``keywords``: ``"docgen"``; ``last_modified_by``: ``"docgen"``; ``created``/``modified``: now (UTC);
-  ``revision``: 1.
+  ``keywords``: ``"docgen"``; ``last_modified_by``: ``"docgen"``; ``revision``: 1; ``created``/``modified``:
+  not "now" - for byte-identical output they come from ``SOURCE_DATE_EPOCH``, else the provenance's
+  ``modified`` value, else they are left out (:mod:`.reproducible`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
+from docgen.render.reproducible import document_date, set_core_dates
 from docgen.render.sanitize import sanitize_text
 
 CT_CUSTOM_PROPERTIES = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
@@ -57,9 +58,7 @@ def set_provenance(document, provenance: Mapping[str, str] | None, template: Map
         props.comments = _short(summary(clean))
     props.keywords = "docgen"
     props.last_modified_by = "docgen"
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
-    props.created = now
-    props.modified = now
+    set_core_dates(props, document_date(provenance))
     props.revision = 1
 
 
