@@ -4,7 +4,8 @@
   a name already used in this run gets `` (2)``, `` (3)``... before the extension.
 - One bad row is reported and skipped; the others are written (exit code 1 at the CLI).
 - ``docgen-report.json`` in the output folder lists every document: file, row, sections (tokens, seconds,
-  warnings), seconds and error. It is written atomically at the end, also after a cancel.
+  warnings, ``ungrounded``: figures the data does not support, see :mod:`docgen.grounding`), seconds and
+  error. It is written atomically at the end, also after a cancel.
 """
 
 from __future__ import annotations
@@ -132,10 +133,33 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
     return report
 
 
-def report_dict(report: BatchReport) -> dict[str, Any]:
-    """The JSON-ready form of a report (paths as strings, relative names for documents)."""
+def export_pdfs(report: BatchReport, cancel: CancelToken | None = None) -> dict[int, tuple[Path | None, str | None]]:
+    """Convert every written document of ``report`` to PDF beside it (``--pdf``): document index -> (PDF path,
+    None) or (None, error message). A failed conversion keeps the .docx; the others go on."""
+    from docgen.render import convert_to_pdf
+
+    out: dict[int, tuple[Path | None, str | None]] = {}
+    for d in report.documents:
+        if not d.ok or d.path is None or (cancel and cancel.cancelled):
+            continue
+        try:
+            out[d.index] = (convert_to_pdf(d.path), None)
+        except DocgenError as exc:
+            out[d.index] = (None, str(exc))
+    return out
+
+
+def report_dict(report: BatchReport, pdfs: Mapping[int, tuple[Path | None, str | None]] | None = None
+                ) -> dict[str, Any]:
+    """The JSON-ready form of a report (paths as strings, relative names for documents); with ``pdfs`` (from
+    :func:`export_pdfs`) each converted document also has ``pdf`` (file name) and ``pdf_error``."""
     docs = []
     for d in report.documents:
+        if pdfs is not None:
+            pdf, pdf_error = pdfs.get(d.index, (None, None))
+            extra = {"pdf": pdf.name if pdf else None, "pdf_error": pdf_error}
+        else:
+            extra = {}
         docs.append({
             "file": d.path.name if d.path else None,
             "row": d.row,
@@ -145,7 +169,9 @@ def report_dict(report: BatchReport) -> dict[str, Any]:
             "error": d.error,
             "sections": [{"id": s.id, "tokens": s.tokens, "prompt_tokens": s.prompt_tokens,
                           "seconds": round(s.seconds, 3), "warnings": list(s.warnings),
+                          "ungrounded": list(s.ungrounded),
                           "params": asdict(s.params)} for s in d.sections],
+            **extra,
         })
     return {
         "template": report.template_id,
@@ -159,13 +185,13 @@ def report_dict(report: BatchReport) -> dict[str, Any]:
     }
 
 
-def write_report(report: BatchReport) -> Path:
+def write_report(report: BatchReport, pdfs: Mapping[int, tuple[Path | None, str | None]] | None = None) -> Path:
     """Write ``docgen-report.json`` atomically into the report's output folder; return its path."""
     target = report.out_dir / REPORT_NAME
     fd, tmp = tempfile.mkstemp(dir=report.out_dir, prefix=".docgen-report-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(report_dict(report), fh, indent=2, ensure_ascii=False)
+            json.dump(report_dict(report, pdfs), fh, indent=2, ensure_ascii=False)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

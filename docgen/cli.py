@@ -4,9 +4,10 @@ Forms::
 
     docgen                                  open the desktop app (same as ``docgen gui``)
     docgen --template ID_OR_PATH --data FILE --out DIR [--set name=value ...] [--model PATH] [--seed N]
-           [--backend llamacpp|fake] [--sheet NAME] [--dry-run]
+           [--backend llamacpp|fake] [--sheet NAME] [--dry-run] [--strict-grounding] [--pdf]
     docgen templates list
     docgen templates check PATH
+    docgen doctor                           check folders, policy, model, CPU and office suite (IT)
     docgen --version
 
 Exit codes (DESIGN.md section 6): 0 all documents written; 1 some documents failed (the report lists them);
@@ -29,7 +30,7 @@ from docgen.errors import DocgenError
 from docgen.model import ProgressEvent
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
-SUBCOMMANDS = ("templates", "gui")
+SUBCOMMANDS = ("templates", "gui", "doctor")
 log = logging.getLogger(__name__)
 
 
@@ -37,7 +38,8 @@ def _batch_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="docgen",
         description="Write Word documents from a template and a data file; a local model writes the narrative. "
-        "Without arguments, opens the desktop app. Other commands: 'docgen templates list|check', 'docgen gui'.",
+        "Without arguments, opens the desktop app. Other commands: 'docgen templates list|check', 'docgen gui', "
+        "'docgen doctor'.",
     )
     p.add_argument("--version", action="version", version=f"docgen {__version__}")
     p.add_argument("--template", "-t", required=True, help="template id (see 'docgen templates list') or folder")
@@ -50,6 +52,11 @@ def _batch_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="sampling seed (default from settings; same seed, same text)")
     p.add_argument("--backend", choices=("llamacpp", "fake"), help="llamacpp (default) or fake (scripted demo)")
     p.add_argument("--dry-run", action="store_true", help="check template, data and output names; write nothing")
+    p.add_argument("--strict-grounding", action="store_true",
+                   help="fail a document whose generated text has a figure not found in the data (default: write "
+                   "it and list the figures in the report)")
+    p.add_argument("--pdf", action="store_true",
+                   help="also save each document as PDF (needs LibreOffice or Microsoft Word installed)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return p
 
@@ -108,6 +115,7 @@ def run_batch_command(argv: Sequence[str]) -> int:
         settings = load_settings()
         setup_logging(settings.log_level)
         settings = settings.with_overrides(model_path=args.model, seed=args.seed, backend=args.backend)
+        settings.check_output_dir(args.out)  # PolicyError when the policy locks output_dir elsewhere
         from docgen.batch import run_batch
         from docgen.pipeline import RunOptions
         from docgen.sources import load_dataset, require_columns
@@ -122,6 +130,13 @@ def run_batch_command(argv: Sequence[str]) -> int:
         from docgen.batch import check_output_dir
 
         check_output_dir(args.out)
+        if args.pdf and not args.dry_run:
+            from docgen.render import pdf_available
+
+            reason = pdf_available()
+            if reason:
+                print(f"docgen: error: --pdf: {reason}", file=sys.stderr)
+                return EXIT_USAGE
         from docgen.llm import open_generator
 
         generator = open_generator(settings.backend, model_path=settings.model_path or None, n_ctx=settings.n_ctx,
@@ -133,7 +148,8 @@ def run_batch_command(argv: Sequence[str]) -> int:
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
     try:
-        options = RunOptions(seed=settings.seed, temperature=settings.temperature)
+        options = RunOptions(seed=settings.seed, temperature=settings.temperature,
+                             strict_grounding=args.strict_grounding)
         report = run_batch(template, dataset, generator, args.out, values=values, options=options,
                            on_event=progress, cancel=cancel, dry_run=args.dry_run)
     except DocgenError as exc:
@@ -142,6 +158,7 @@ def run_batch_command(argv: Sequence[str]) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         generator.close()
+    pdf_failed = _export_pdfs(report, cancel) if args.pdf and not args.dry_run else 0
     written = sum(1 for d in report.documents if d.ok)
     verb = "Would write" if args.dry_run else "Wrote"
     print(f"{verb} {written} document(s) to {args.out} in {report.seconds:.1f} s "
@@ -150,6 +167,10 @@ def run_batch_command(argv: Sequence[str]) -> int:
         for doc in report.documents:
             if doc.ok and not args.dry_run:
                 print(f"  {doc.path}")
+    ungrounded = sum(len(s.ungrounded) for d in report.documents for s in d.sections)
+    if ungrounded:
+        print(f"docgen: warning: {ungrounded} figure(s) in generated text not found in the data; see 'ungrounded' "
+              "in the report (--strict-grounding fails such documents).", file=sys.stderr)
     if report.cancelled:
         print("docgen: cancelled; documents finished before the cancel were kept.", file=sys.stderr)
         return EXIT_CANCELLED
@@ -158,7 +179,26 @@ def run_batch_command(argv: Sequence[str]) -> int:
         for doc in report.failed:
             print(f"  {doc.error}", file=sys.stderr)
         return EXIT_SOME_FAILED
-    return EXIT_OK
+    return EXIT_SOME_FAILED if pdf_failed else EXIT_OK
+
+
+def _export_pdfs(report: Any, cancel: CancelToken) -> int:
+    """``--pdf``: convert the written documents, record the outcome in the report; returns the failures."""
+    from docgen.batch import export_pdfs, write_report
+
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    try:
+        pdfs = export_pdfs(report, cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    write_report(report, pdfs)
+    failed = [err for _pdf, err in pdfs.values() if err]
+    print(f"Saved {len(pdfs) - len(failed)} PDF(s) beside the documents.")
+    if failed:
+        print(f"docgen: {len(failed)} PDF conversion(s) failed (the .docx files were kept):", file=sys.stderr)
+        for err in failed:
+            print(f"  {err}", file=sys.stderr)
+    return len(failed)
 
 
 def templates_command(argv: Sequence[str]) -> int:
@@ -216,6 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return gui_command([])
     if argv[0] == "templates":
         return templates_command(argv[1:])
+    if argv[0] == "doctor":
+        from docgen.doctor import main as doctor_main
+
+        return doctor_main(argv[1:])
     if argv[0] == "gui":
         return gui_command(argv[1:])
     return run_batch_command(argv)

@@ -161,6 +161,9 @@ class SectionResult:
     cached: bool = False
     locked: bool = False
     warnings: tuple[str, ...] = ()
+    #: figures in the text that the data does not support (:mod:`docgen.grounding`), as written; their
+    #: messages are also in ``warnings``
+    ungrounded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ Order of work for one document (DESIGN.md sections 2-3):
 3. declared aggregates over the (extended) rows, added to the context by name;
 4. document sections, sharing one prompt prefix (KV cache reuse), unless the caller supplies the text
    (GUI edits and locked sections);
+4b. the grounding check (:func:`check_grounding`): figures the data does not support become section warnings;
+   with ``RunOptions.strict_grounding`` the document fails instead of being written;
 5. rendering into template.docx and an atomic write, with provenance in the document properties.
 """
 
@@ -29,6 +31,7 @@ from typing import Any
 from docgen.version import __version__
 from docgen.cancel import CancelToken
 from docgen.errors import Cancelled, DocgenError, MissingValues, TemplateError
+from docgen.grounding import evidence_values, message as grounding_message, unsupported
 from docgen.llm.base import Generator
 from docgen.llm.discovery import file_sha256
 from docgen.llm.cleanup import clean_text
@@ -47,11 +50,14 @@ class RunOptions:
     """Per-run choices that are not part of the template: sampling defaults and where the model came from.
 
     ``seed``/``temperature`` apply to sections that do not set their own (choice sections default to 0, greedy).
+    ``strict_grounding`` (``--strict-grounding``): a document with any figure the data does not support
+    (:mod:`docgen.grounding`) fails instead of being written.
     """
 
     seed: int = 42
     temperature: float = 0.3
     model_sha256: str = ""
+    strict_grounding: bool = False
 
 
 @dataclass
@@ -266,6 +272,13 @@ def generate(job: DocumentJob, generator: Generator, out_path: Path | None = Non
               tokens_per_second=gen.tokens / gen.seconds if gen.seconds else 0.0)
     for sid, text in job.fixed_sections.items():
         results[sid] = SectionResult(sid, text, locked=True)
+    check_grounding(job, doc_sections, results, context, prompts)
+    ungrounded = [f"section '{r.id}': {', '.join(repr(u) for u in r.ungrounded)}" for r in results.values()
+                  if r.ungrounded]
+    if options.strict_grounding and ungrounded and (out_path is not None or out_dir is not None):
+        raise DocgenError(f"Figures not found in the data ({job.record}), so the document was not written "
+                          f"(--strict-grounding): {'; '.join(ungrounded)}. Correct or regenerate those sections, "
+                          "or run without --strict-grounding to write it with warnings in the report.")
 
     if out_path is None and out_dir is not None:
         out_path = out_dir / output_name(job, context)
@@ -281,6 +294,35 @@ def generate(job: DocumentJob, generator: Generator, out_path: Path | None = Non
     _emit(on_event, kind="document_done", document=doc_index, documents=doc_total, path=out_path,
           tokens=sum(r.tokens for r in ordered))
     return result
+
+
+def check_grounding(job: DocumentJob, sections: Sequence[SectionSpec], results: dict[str, SectionResult],
+                    context: Mapping[str, Any], prompts: Sequence[Any]) -> None:
+    """Run the grounding check (:mod:`docgen.grounding`) on every markdown/text section in ``results``, in place:
+    unsupported figures go to ``ungrounded`` and, as messages, after the existing ``warnings``.
+
+    Edited and locked sections are checked too (the reviewer sees a figure they typed that the data does not
+    hold; with ``--strict-grounding`` it fails the document like a generated one). Evidence: the context
+    (fields, aggregates, rows) and the prompt text the model was shown (or the rendered ``[prompt] context``
+    when no section was generated).
+    """
+    todo = [s for s in sections if s.format in ("markdown", "text") and s.id in results and results[s.id].text]
+    if not todo:
+        return
+    texts = [m.content for p in prompts for m in p.messages]
+    if not texts and job.template.context:
+        try:
+            texts = [render_text(job.template.context, context, what="[prompt] context", record=job.record)]
+        except DocgenError:
+            texts = []
+    evidence = evidence_values(context, texts)
+    for spec in todo:
+        r = results[spec.id]
+        claims = unsupported(r.text, evidence)
+        if claims:
+            results[spec.id] = dataclasses.replace(
+                r, warnings=r.warnings + tuple(grounding_message(c, spec.id) for c in claims),
+                ungrounded=tuple(c.text for c in claims))
 
 
 def provenance_for(job: DocumentJob, generator: Generator, options: RunOptions,

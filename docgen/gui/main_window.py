@@ -16,8 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (QApplication, QGroupBox, QLabel, QMainWindow, QProgressBar, QScrollArea,
-                               QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QCheckBox, QGroupBox, QLabel, QMainWindow, QProgressBar,
+                               QScrollArea, QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
 
 from docgen import paths
 from docgen.batch import REPORT_NAME, run_batch, safe_filename
@@ -34,6 +34,7 @@ from docgen.gui.settings_dialog import SettingsDialog
 from docgen.gui.workers import GeneratorFactory, ModelSession, RunThread
 from docgen.model import Dataset, DocumentResult, ProgressEvent, TemplateSpec
 from docgen.pipeline import DocumentJob, RunOptions, base_context, generate, output_name
+from docgen.render import convert_to_pdf, pdf_available
 from docgen.settings import Settings
 from docgen.sources import SUPPORTED_EXTENSIONS, load_dataset, require_columns
 from docgen.templates.catalog import load_package, scan
@@ -127,6 +128,14 @@ class MainWindow(QMainWindow):
         review_layout.setContentsMargins(6, 6, 6, 6)
         review_layout.addWidget(self.job_label)
         review_layout.addWidget(self.sections_view, 1)
+        self.pdf_check = QCheckBox("Also save as &PDF")
+        self.pdf_check.setAccessibleName("Also save as PDF when exporting")
+        reason = pdf_available()
+        self.pdf_check.setEnabled(reason is None)
+        self.pdf_check.setToolTip(reason or "Export also writes a PDF next to the Word file (through LibreOffice "
+                                  "or Microsoft Word).")
+        self.pdf_error: str | None = None
+        review_layout.addWidget(self.pdf_check)
 
         self.preview = PreviewPanel()
         self.preview.layout().setContentsMargins(6, 6, 6, 6)
@@ -534,10 +543,18 @@ class MainWindow(QMainWindow):
             return None
         job = self._job(fixed_sections=self.sections_view.texts())
         options = self._options()
+        want_pdf = self.pdf_check.isEnabled() and self.pdf_check.isChecked()
+        self.pdf_error = None
 
         def task(gen, on_event, cancel):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            return generate(job, gen, Path(path), options=options, on_event=on_event, cancel=cancel)
+            result = generate(job, gen, Path(path), options=options, on_event=on_event, cancel=cancel)
+            if want_pdf and result.path:
+                try:
+                    convert_to_pdf(result.path)
+                except DocgenError as exc:  # the .docx is written; report the PDF problem only
+                    self.pdf_error = str(exc)
+            return result
 
         return self._start("export", task, f"Writing {Path(path).name}…")
 
@@ -615,6 +632,8 @@ class MainWindow(QMainWindow):
                 panel = self.sections_view.panels.get(section.id)
                 if panel is not None and not section.locked:
                     panel.finish(section)
+                elif panel is not None:  # the user's own text: show what the grounding check says about it
+                    panel.set_warnings(section.warnings)
             tokens = sum(s.tokens for s in result.sections)
             self.statusBar().showMessage(f"Written in {result.seconds:.1f} s ({tokens} tokens). Review the "
                                          "sections, then Export (Ctrl+E).")
@@ -622,7 +641,10 @@ class MainWindow(QMainWindow):
         elif kind == "export" and isinstance(result, DocumentResult) and result.path:
             self.last_export = result.path
             self.exported = True
-            self.statusBar().showMessage(f"Saved {result.path}")
+            pdf = " and PDF" if self.pdf_check.isChecked() and self.pdf_check.isEnabled() else ""
+            self.statusBar().showMessage(f"Saved {result.path}{pdf if not self.pdf_error else ''}")
+            if self.pdf_error:
+                self.error("PDF not saved", f"The Word document was saved, but not the PDF: {self.pdf_error}")
             try:
                 self.preview.show_document(result.path)
             except Exception as exc:  # noqa: BLE001 - the document is written; a preview problem is minor

@@ -147,7 +147,8 @@ class SectionPanel(QGroupBox):
         self._update_buttons()
 
     def set_warnings(self, warnings: tuple[str, ...] | list[str]) -> None:
-        """Per-section warnings (max_tokens reached, later: ungrounded numbers)."""
+        """Per-section warnings: max_tokens reached, text cleanup notes, and figures the data does not support
+        (the grounding check, :mod:`docgen.grounding`, e.g. "'$5 million' is not in the data (section 'summary')")."""
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings.setVisible(bool(warnings))
 

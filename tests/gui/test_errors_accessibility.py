@@ -70,7 +70,7 @@ def test_streaming_error_mid_run_keeps_the_previous_text(qtbot, make_window, pre
     prepare(window, "sales-report")
     window.start_generate()
     wait_idle(window)
-    gen.fail_on = "executive summary"  # the summary prompt now makes the backend fail
+    gen.fail_on = "summarise these results"  # only the summary prompt says this: the backend fails on it
     window.start_regenerate("summary", True)
     wait_idle(window)
     assert answered.errors and "summary" in answered.errors[-1][1]

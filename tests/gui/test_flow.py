@@ -13,7 +13,7 @@ from docgen.render import read_back
 
 def _script(messages):
     last = messages[-1].content
-    if "executive summary" in last.lower():
+    if "summarise these results" in last.lower():  # the summary section's instruction
         return "Sales were strong this period."
     return "The **West** leads.\n\n- Technology grows\n- Tables lose money\n- Phones sell well"
 
