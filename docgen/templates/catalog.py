@@ -76,10 +76,16 @@ def load_package(path: Path, *, source: str = "path") -> TemplateSpec:
 
 
 def catalog_dirs() -> list[tuple[str, Path]]:
-    """(source, folder) pairs searched for templates, lowest precedence first."""
+    """(source, folder) pairs searched for templates, lowest precedence first: bundled, site, the
+    ``template_dirs`` setting (source "site" when the machine policy sets it, else "user"), the user's folder."""
+    from docgen.settings import load_settings_for_app
+
+    settings, _ = load_settings_for_app()
+    extra_source = "site" if "template_dirs" in settings.locked else "user"
     return [
         ("bundled", paths.bundled_templates_dir()),
         ("site", paths.site_templates_dir()),
+        *((extra_source, Path(folder).expanduser()) for folder in settings.template_dirs),
         ("user", paths.user_templates_dir()),
     ]
 

@@ -1,0 +1,293 @@
+"""``docgen doctor``: what docgen sees on this machine, for users and IT, without loading a model.
+
+Prints the version, the folders in use, the machine policy in force, the model that would be used and its size,
+the CPU features llama.cpp needs, the llama.cpp library and the office suite used for PDF export. Exit code 0
+when docgen can work (warnings allowed), 1 when it cannot: no model, a malformed policy, an unwritable user
+folder, or llama.cpp missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from docgen import paths
+from docgen.errors import DocgenError
+from docgen.settings import Settings, load_settings, load_settings_for_app
+from docgen.version import __version__
+
+OK, WARN, FAIL, INFO = "ok", "warning", "FAIL", "info"
+#: CPU features the llama.cpp x86 build uses; AVX2 (with FMA, F16C) is the one that matters for speed.
+X86_FEATURES = ("avx", "avx2", "fma", "f16c")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report."""
+
+    topic: str
+    status: str
+    detail: str
+
+
+# ---------------------------------------------------------------- CPU
+
+
+def cpu_features() -> dict[str, bool] | None:
+    """{feature: present} for :data:`X86_FEATURES`, or None when this OS/CPU gives no cheap answer."""
+    if sys.platform.startswith("linux"):
+        try:
+            text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        return _flags_from_cpuinfo(text)
+    if sys.platform == "win32":
+        return _windows_features()
+    if sys.platform == "darwin":
+        return _mac_features()
+    return None
+
+
+def _flags_from_cpuinfo(text: str) -> dict[str, bool] | None:
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            flags = set(value.split())
+            return {f: f in flags for f in X86_FEATURES}
+    return None
+
+
+def _windows_features() -> dict[str, bool] | None:  # pragma: no cover - Windows only
+    import ctypes
+
+    try:
+        present = ctypes.windll.kernel32.IsProcessorFeaturePresent
+    except AttributeError:
+        return None
+    # PF_AVX_INSTRUCTIONS_AVAILABLE = 39, PF_AVX2_INSTRUCTIONS_AVAILABLE = 40 (Windows 10+); FMA and F16C have no
+    # flag of their own, every AVX2 CPU has them.
+    avx, avx2 = bool(present(39)), bool(present(40))
+    return {"avx": avx, "avx2": avx2, "fma": avx2, "f16c": avx2}
+
+
+def _mac_features() -> dict[str, bool] | None:  # pragma: no cover - macOS only
+    import subprocess
+
+    try:
+        out = subprocess.run(["sysctl", "-n", "machdep.cpu.features", "machdep.cpu.leaf7_features"],
+                             capture_output=True, text=True, timeout=5).stdout.lower()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    flags = set(out.replace(".", "_").split())
+    if not flags:
+        return None
+    return {"avx": "avx1_0" in flags or "avx" in flags, "avx2": "avx2" in flags, "fma": "fma" in flags,
+            "f16c": "f16c" in flags}
+
+
+def check_cpu(features: dict[str, bool] | None = None, machine: str | None = None) -> Check:
+    """CPU features llama.cpp needs, with a plain warning when AVX2 is missing."""
+    machine = (machine or platform.machine()).lower()
+    if machine in ("arm64", "aarch64", "armv8l"):
+        return Check("CPU", OK, f"{machine} (llama.cpp uses NEON; no AVX needed)")
+    if machine not in ("x86_64", "amd64", "i386", "i686", "x86"):
+        return Check("CPU", INFO, f"{machine}: features not checked")
+    features = cpu_features() if features is None else features
+    if features is None:
+        return Check("CPU", INFO, f"{machine}: CPU features could not be read on this system")
+    listed = " ".join(f"{name}{'' if ok else ' (missing)'}" for name, ok in features.items())
+    if not features.get("avx2"):
+        return Check("CPU", WARN, f"{listed}. This processor has no AVX2: the local model will run several times "
+                     "slower, and a build of docgen made for AVX2 processors may not start at all. Ask IT for a "
+                     "build made without AVX2, or use a newer PC.")
+    return Check("CPU", OK, listed)
+
+
+# ---------------------------------------------------------------- office suite
+
+
+def known_office_paths() -> list[Path]:
+    """Where LibreOffice's ``soffice`` is usually installed when it is not on PATH."""
+    if sys.platform == "win32":
+        roots = [os.environ.get(v) for v in ("ProgramFiles", "ProgramFiles(x86)", "ProgramW6432")]
+        return [Path(r) / "LibreOffice" / "program" / "soffice.exe" for r in roots if r]
+    if sys.platform == "darwin":
+        return [Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")]
+    return [Path("/usr/bin/soffice"), Path("/usr/lib/libreoffice/program/soffice"),
+            Path("/opt/libreoffice/program/soffice"), *sorted(Path("/opt").glob("libreoffice*/program/soffice")),
+            Path("/snap/bin/libreoffice"), Path("/var/lib/flatpak/exports/bin/org.libreoffice.LibreOffice")]
+
+
+def find_office(known: Callable[[], list[Path]] | None = None) -> Path | None:
+    """LibreOffice's soffice (PATH, then :func:`known_office_paths`), or None."""
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    for candidate in (known or known_office_paths)():
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _word_installed() -> bool:  # pragma: no cover - Windows only
+    if sys.platform != "win32":
+        return False
+    import winreg
+
+    try:
+        winreg.CloseKey(winreg.OpenKey(winreg.HKEY_CLASSES_ROOT, r"Word.Application\CLSID"))
+        return True
+    except OSError:
+        return False
+
+
+def check_office() -> Check:
+    office = find_office()
+    if office:
+        return Check("Office suite", OK, f"{office} (PDF export available)")
+    if _word_installed():
+        return Check("Office suite", OK, "Microsoft Word (PDF export available)")
+    return Check("Office suite", WARN, "no LibreOffice (soffice) on PATH or in the usual places: PDF export is "
+                 "disabled, .docx works. Install LibreOffice to enable PDF.")
+
+
+# ---------------------------------------------------------------- folders, policy, model
+
+
+def _writable(folder: Path) -> str | None:
+    """None if docgen can create and write files in ``folder`` (creating it), else the reason."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-", delete=True):
+            pass
+    except OSError as exc:
+        return str(exc)
+    return None
+
+
+def check_folders(settings: Settings) -> list[Check]:
+    checks = []
+    for name, folder in (("config", paths.user_config_dir()), ("data", paths.user_data_dir()),
+                         ("cache", paths.user_cache_dir()), ("log", paths.user_log_dir())):
+        problem = _writable(folder)
+        checks.append(Check(f"user {name}", FAIL if problem else OK,
+                            f"{folder}" + (f": NOT WRITABLE ({problem})" if problem else "")))
+    checks.append(Check("site config", INFO, str(paths.site_config_dir())))
+    checks.append(Check("site data", INFO, str(paths.site_data_dir())))
+    bundled = paths.bundled_templates_dir()
+    count = sum(1 for p in bundled.iterdir() if p.is_dir()) if bundled.is_dir() else 0
+    checks.append(Check("bundled templates", OK if count else WARN, f"{bundled} ({count} templates)"))
+    for folder in settings.template_dirs:
+        exists = Path(folder).expanduser().is_dir()
+        checks.append(Check("template folder", OK if exists else WARN,
+                            folder + ("" if exists else ": does not exist or cannot be reached")))
+    out = settings.effective_output_dir()
+    existing = next((p for p in (out, *out.parents) if p.exists()), None)
+    writable = existing is not None and os.access(existing, os.W_OK)
+    checks.append(Check("output folder", OK if writable else WARN,
+                        f"{out}" + ("" if writable else ": not writable; choose another in Settings")))
+    return checks
+
+
+def check_policy() -> tuple[Settings, list[Check]]:
+    """The settings in force and the policy lines; a malformed policy is a FAIL."""
+    policy = paths.policy_file()
+    try:
+        settings = load_settings()
+        problem = ""
+    except DocgenError as exc:
+        settings, problem = load_settings_for_app()
+        problem = problem or str(exc)
+    if settings.policy_error:
+        return settings, [Check("policy", FAIL, f"{policy} is malformed: {settings.policy_error} "
+                                "Until it is fixed the command line refuses to run and the desktop app runs "
+                                "with every setting locked to its default.")]
+    checks = []
+    if problem:
+        checks.append(Check("settings", WARN, problem))
+    if not policy.is_file():
+        checks.append(Check("policy", INFO, f"none ({policy} does not exist)"))
+    else:
+        locked = ", ".join(f"{k}={getattr(settings, k)!r}" for k in sorted(settings.locked)) or "no keys"
+        checks.append(Check("policy", OK, f"{policy} locks: {locked}"))
+    checks.append(Check("backends", INFO, f"allowed: {', '.join(settings.usable_backends())}; "
+                        f"remote servers {'allowed' if settings.allow_remote else 'off'}; "
+                        f"in use: {settings.backend}"))
+    return settings, checks
+
+
+def check_model(settings: Settings) -> list[Check]:
+    """The model docgen would load (found and its size; never loaded) and the llama.cpp library."""
+    from docgen.llm.discovery import embedded_model, find_model
+
+    needed = settings.backend == "llamacpp"
+    bad = FAIL if needed else WARN
+    checks = []
+    try:
+        model = find_model(settings.model_path or None)
+    except DocgenError as exc:
+        checks.append(Check("model", bad, str(exc)))
+    else:
+        size = model.stat().st_size
+        kind = "embedded default" if model == embedded_model() else (
+            "policy" if "model_path" in settings.locked else "settings" if settings.model_path else "models folder")
+        checks.append(Check("model", OK, f"{model} ({size / 1e6:.1f} MB, {kind})"))
+    spec = importlib.util.find_spec("llama_cpp")
+    if spec is None or spec.origin is None:
+        checks.append(Check("llama.cpp", bad, "llama-cpp-python is not installed (pip install llama-cpp-python)"))
+    else:
+        lib = Path(spec.origin).parent / "lib"
+        libs = sorted(p.name for p in lib.glob("*llama*")) if lib.is_dir() else []
+        checks.append(Check("llama.cpp", OK if libs else bad,
+                            f"{lib}" + ("" if libs else ": no llama library found; reinstall llama-cpp-python")))
+    return checks
+
+
+def run_checks() -> list[Check]:
+    """Every check, in report order."""
+    frozen = " (frozen app)" if paths.is_frozen() else ""
+    checks = [Check("docgen", INFO, f"{__version__}{frozen}, Python {platform.python_version()}, "
+                    f"{platform.system()} {platform.release()} {platform.machine()}")]
+    settings, policy_checks = check_policy()
+    checks += check_folders(settings)
+    checks += policy_checks
+    checks.append(Check("log", INFO, f"{paths.user_log_dir() / 'docgen.log'} (level {settings.log_level})"))
+    checks += check_model(settings)
+    checks.append(check_cpu())
+    checks.append(check_office())
+    return checks
+
+
+def report(checks: Sequence[Check], out: TextIO) -> int:
+    """Print the checks; return 0 when docgen can work, 1 when a check failed."""
+    width = max(len(c.topic) for c in checks) + 1
+    for c in checks:
+        mark = {OK: "  ", INFO: "  ", WARN: "! ", FAIL: "X "}[c.status]
+        print(f"{mark}{c.topic + ':':<{width}} {c.detail}", file=out)
+    failed = [c for c in checks if c.status == FAIL]
+    warned = [c for c in checks if c.status == WARN]
+    if failed:
+        print(f"\ndocgen cannot work on this machine: {'; '.join(c.topic for c in failed)} (see X above).",
+              file=out)
+        return 1
+    print(f"\ndocgen can work on this machine{f' ({len(warned)} warning(s), see ! above)' if warned else ''}.",
+          file=out)
+    return 0
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    """``docgen doctor``: print the report; exit 0 (works), 1 (cannot work)."""
+    argparse.ArgumentParser(prog="docgen doctor", description="Check docgen's installation on this machine: "
+                            "folders, policy, model, CPU, office suite. Exit 1 when docgen cannot work.",
+                            ).parse_args(list(argv))
+    return report(run_checks(), sys.stdout)
