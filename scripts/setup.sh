@@ -20,6 +20,16 @@ if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null;
     libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 >/dev/null
 fi
 
+# LibreOffice is optional for users (PDF export); CI installs it so the PDF tests run instead of skipping.
+if [ "${CI:-}" = "true" ] || [ "${DOCGEN_SETUP_OFFICE:-}" = "1" ]; then
+  if ! command -v soffice >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing LibreOffice Writer and poppler-utils (PDF export and its tests)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      libreoffice-writer-nogui poppler-utils >/dev/null
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
