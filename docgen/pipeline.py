@@ -35,7 +35,7 @@ from docgen.grounding import evidence_values, message as grounding_message, unsu
 from docgen.llm.base import Generator
 from docgen.llm.discovery import file_sha256
 from docgen.llm.cleanup import clean_text
-from docgen.llm.prompt import build_document_prompts, build_row_prompt, render_text
+from docgen.llm.prompt import SectionPrompt, build_document_prompts, build_row_prompt, render_text
 from docgen.model import Dataset, DocumentResult, GenerationParams, ProgressEvent, SectionResult, SectionSpec, TemplateSpec
 from docgen.render import render_document
 from docgen.templates.aggregates import compute as compute_aggregate
@@ -234,42 +234,10 @@ def generate(job: DocumentJob, generator: Generator, out_path: Path | None = Non
               and (job.only_sections is None or s.id in job.only_sections)]
     prompts = build_document_prompts(template, wanted, context, generator, record=job.record) if wanted else []
     for si, prompt in enumerate(prompts):
-        section = prompt.section
         if cancel:
             cancel.raise_if_cancelled()
-        params = params_for(section, options, job.seeds.get(section.id))
-        _emit(on_event, kind="section_started", document=doc_index, documents=doc_total, section_id=section.id,
-              section=si, sections=len(prompts))
-        counter = {"n": 0, "t0": time.perf_counter()}
-
-        def on_token(piece: str, _sid: str = section.id, _si: int = si) -> None:
-            counter["n"] += 1
-            elapsed = max(time.perf_counter() - counter["t0"], 1e-6)
-            _emit(on_event, kind="token", document=doc_index, documents=doc_total, section_id=_sid, section=_si,
-                  sections=len(prompts), text=piece, tokens=counter["n"], tokens_per_second=counter["n"] / elapsed)
-
-        for attempt in (0, 1):  # cleaned text empty (all echo/repeats): retry once with seed + 1
-            if attempt:
-                params = dataclasses.replace(params, seed=params.seed + 1)
-            try:
-                gen = generator.generate(prompt.messages, params, choices=section.choices, on_token=on_token,
-                                         cancel=cancel)
-            except DocgenError:
-                raise
-            except Exception as exc:  # a backend failure must name the section, not crash the batch
-                raise DocgenError(f"The model failed on section '{section.id}' ({job.record}): {exc}") from exc
-            cleaned = clean_text(gen.text, prompt="\n".join(m.content for m in prompt.messages), title=section.title,
-                                 finish_reason=gen.finish_reason) if section.format in ("markdown", "text") else None
-            if cleaned is None or cleaned.text:
-                break
-        text = cleaned.text if cleaned is not None else gen.text.strip()
-        warnings = ("The model stopped at max_tokens; the text may end mid-sentence.",) if gen.finish_reason == "length" else ()
-        warnings += cleaned.notes if cleaned is not None else ()
-        results[section.id] = SectionResult(section.id, text, gen.tokens, gen.prompt_tokens, gen.seconds, params,
-                                            warnings=warnings)
-        _emit(on_event, kind="section_done", document=doc_index, documents=doc_total, section_id=section.id,
-              section=si, sections=len(prompts), text=text, tokens=gen.tokens,
-              tokens_per_second=gen.tokens / gen.seconds if gen.seconds else 0.0)
+        results[prompt.section.id] = write_section(job, prompt, generator, options, on_event, cancel,
+                                                   doc_index, doc_total, si, len(prompts))
     for sid, text in job.fixed_sections.items():
         results[sid] = SectionResult(sid, text, locked=True)
     check_grounding(job, doc_sections, results, context, prompts)
@@ -294,6 +262,51 @@ def generate(job: DocumentJob, generator: Generator, out_path: Path | None = Non
     _emit(on_event, kind="document_done", document=doc_index, documents=doc_total, path=out_path,
           tokens=sum(r.tokens for r in ordered))
     return result
+
+
+def write_section(job: DocumentJob, prompt: SectionPrompt, generator: Generator, options: RunOptions,
+                  on_event: EventCallback | None, cancel: CancelToken | None, doc_index: int, doc_total: int,
+                  index: int, count: int) -> SectionResult:
+    """Generate one document-level section, streaming ``token`` events, then clean the text
+    (:func:`docgen.llm.cleanup.clean_text`). When cleaning leaves nothing (all echo or repeats), the section is
+    generated once more with seed + 1. A backend failure becomes a DocgenError naming the section and record.
+    """
+    section = prompt.section
+    params = params_for(section, options, job.seeds.get(section.id))
+    _emit(on_event, kind="section_started", document=doc_index, documents=doc_total, section_id=section.id,
+          section=index, sections=count)
+    counter = {"n": 0, "t0": time.perf_counter()}
+
+    def on_token(piece: str) -> None:
+        counter["n"] += 1
+        elapsed = max(time.perf_counter() - counter["t0"], 1e-6)
+        _emit(on_event, kind="token", document=doc_index, documents=doc_total, section_id=section.id,
+              section=index, sections=count, text=piece, tokens=counter["n"],
+              tokens_per_second=counter["n"] / elapsed)
+
+    for attempt in (0, 1):
+        if attempt:
+            params = dataclasses.replace(params, seed=params.seed + 1)
+        try:
+            gen = generator.generate(prompt.messages, params, choices=section.choices, on_token=on_token,
+                                     cancel=cancel)
+        except DocgenError:
+            raise
+        except Exception as exc:  # a backend failure must name the section, not crash the batch
+            raise DocgenError(f"The model failed on section '{section.id}' ({job.record}): {exc}") from exc
+        cleaned = clean_text(gen.text, prompt="\n".join(m.content for m in prompt.messages), title=section.title,
+                             finish_reason=gen.finish_reason) if section.format in ("markdown", "text") else None
+        if cleaned is None or cleaned.text:
+            break
+    text = cleaned.text if cleaned is not None else gen.text.strip()
+    warnings: tuple[str, ...] = ()
+    if gen.finish_reason == "length":
+        warnings = ("The model stopped at max_tokens; the text may end mid-sentence.",)
+    warnings += cleaned.notes if cleaned is not None else ()
+    _emit(on_event, kind="section_done", document=doc_index, documents=doc_total, section_id=section.id,
+          section=index, sections=count, text=text, tokens=gen.tokens,
+          tokens_per_second=gen.tokens / gen.seconds if gen.seconds else 0.0)
+    return SectionResult(section.id, text, gen.tokens, gen.prompt_tokens, gen.seconds, params, warnings=warnings)
 
 
 def check_grounding(job: DocumentJob, sections: Sequence[SectionSpec], results: dict[str, SectionResult],
