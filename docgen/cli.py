@@ -8,6 +8,7 @@ Forms::
     docgen templates list
     docgen templates check PATH
     docgen doctor                           check folders, policy, model, CPU and office suite (IT)
+    docgen inspect FILE.docx [--json]       the provenance docgen wrote into a document (and its sidecar)
     docgen --version
 
 Exit codes (DESIGN.md section 6): 0 all documents written; 1 some documents failed (the report lists them);
@@ -30,7 +31,7 @@ from docgen.errors import DocgenError
 from docgen.model import ProgressEvent
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
-SUBCOMMANDS = ("templates", "gui", "doctor")
+SUBCOMMANDS = ("templates", "gui", "doctor", "inspect")
 log = logging.getLogger(__name__)
 
 
@@ -39,7 +40,7 @@ def _batch_parser() -> argparse.ArgumentParser:
         prog="docgen",
         description="Write Word documents from a template and a data file; a local model writes the narrative. "
         "Without arguments, opens the desktop app. Other commands: 'docgen templates list|check', 'docgen gui', "
-        "'docgen doctor'.",
+        "'docgen doctor', 'docgen inspect FILE.docx'.",
     )
     p.add_argument("--version", action="version", version=f"docgen {__version__}")
     p.add_argument("--template", "-t", required=True, help="template id (see 'docgen templates list') or folder")
@@ -238,6 +239,37 @@ def templates_command(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def inspect_command(argv: Sequence[str]) -> int:
+    """``docgen inspect FILE.docx [--json]``: print a document's provenance; exit 2 if there is none."""
+    parser = argparse.ArgumentParser(prog="docgen inspect", description="Show how docgen wrote a document.")
+    parser.add_argument("path", type=Path, help="a .docx written by docgen")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    from docgen import provenance
+    from docgen.render import read_provenance
+
+    if not args.path.is_file():
+        print(f"docgen: error: {args.path} does not exist.", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        props = read_provenance(args.path)
+    except Exception as exc:  # noqa: BLE001 - python-docx raises several types for a file that is not a .docx
+        print(f"docgen: error: {args.path} is not a Word document (.docx): {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if "docgen_version" not in props:
+        print(f"docgen: error: {args.path}: this document was not written by docgen (it has no docgen "
+              "provenance).", file=sys.stderr)
+        return EXIT_USAGE
+    info = provenance.inspection(args.path, props, provenance.read_sidecar(args.path))
+    if args.json:
+        import json
+
+        print(json.dumps(info, indent=2, ensure_ascii=False))
+    else:
+        print(provenance.format_inspection(info))
+    return EXIT_OK
+
+
 def gui_command(argv: Sequence[str]) -> int:
     """Open the desktop app."""
     try:
@@ -262,6 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return doctor_main(argv[1:])
     if argv[0] == "gui":
         return gui_command(argv[1:])
+    if argv[0] == "inspect":
+        return inspect_command(argv[1:])
     return run_batch_command(argv)
 
 

@@ -14,13 +14,19 @@ Order of work for one document (DESIGN.md sections 2-3):
    (GUI edits and locked sections);
 4b. the grounding check (:func:`check_grounding`): figures the data does not support become section warnings;
    with ``RunOptions.strict_grounding`` the document fails instead of being written;
-5. rendering into template.docx and an atomic write, with provenance in the document properties.
+5. rendering into template.docx and an atomic write, with provenance in the document properties, then the
+   provenance sidecar ``<stem>.provenance.json`` beside it (:mod:`docgen.provenance`).
+
+``format = "json"`` sections are generated grammar-constrained by their schema, parsed and validated
+(:func:`json_reply`); template.docx reaches the fields as ``{{ sections.<id>.<field> }}``, and a per-row json
+section stores the parsed object in the row (``row.<id>.<field>`` for aggregates and later prompts).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,15 +34,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from docgen.version import __version__
 from docgen.cancel import CancelToken
-from docgen.errors import Cancelled, DocgenError, MissingValues, TemplateError
+from docgen.errors import Cancelled, DocgenError, MissingValues, RenderError, TemplateError
 from docgen.grounding import evidence_values, message as grounding_message, unsupported
-from docgen.llm.base import Generator
+from docgen.llm.base import Generation, Generator, TokenCallback
 from docgen.llm.discovery import file_sha256
 from docgen.llm.cleanup import clean_text
 from docgen.llm.prompt import SectionPrompt, build_document_prompts, build_row_prompt, render_text
 from docgen.model import Dataset, DocumentResult, GenerationParams, ProgressEvent, SectionResult, SectionSpec, TemplateSpec
+from docgen.provenance import section_params, sidecar, sidecar_path, write_sidecar
 from docgen.render import render_document
 from docgen.templates.aggregates import compute as compute_aggregate
 
@@ -197,8 +206,12 @@ def run_row_sections(job: DocumentJob, context: dict[str, Any], generator: Gener
             row_ctx = {**context, "row": row, "row_number": job.dataset.row_numbers[ri]}
             record = f"row {job.dataset.row_numbers[ri]} of {job.dataset.path.name}"
             prompt = build_row_prompt(job.template, section, row_ctx, generator, record=record)
-            gen = generator.generate(prompt.messages, params, choices=section.choices, cancel=cancel)
-            row[section.id] = gen.text.strip()
+            if section.format == "json":
+                gen, _params, row[section.id] = json_reply(section, prompt.messages, generator, params, record,
+                                                           None, cancel)
+            else:
+                gen = generator.generate(prompt.messages, params, choices=section.choices, cancel=cancel)
+                row[section.id] = gen.text.strip()
             tokens += gen.tokens
             prompt_tokens += gen.prompt_tokens
             _emit(on_event, kind="token", document=doc_index, documents=doc_total, section_id=section.id,
@@ -239,6 +252,11 @@ def generate(job: DocumentJob, generator: Generator, out_path: Path | None = Non
         results[prompt.section.id] = write_section(job, prompt, generator, options, on_event, cancel,
                                                    doc_index, doc_total, si, len(prompts))
     for sid, text in job.fixed_sections.items():
+        spec = next((s for s in template.sections if s.id == sid), None)
+        problem = json_problem(text, spec.schema) if spec is not None and spec.format == "json" else None
+        if problem:
+            raise DocgenError(f"The edited text of section '{sid}' ({job.record}) is not {problem}. Fix it or "
+                              "regenerate the section.")
         results[sid] = SectionResult(sid, text, locked=True)
     check_grounding(job, doc_sections, results, context, prompts)
     ungrounded = [f"section '{r.id}': {', '.join(repr(u) for u in r.ungrounded)}" for r in results.values()
@@ -257,6 +275,8 @@ def generate(job: DocumentJob, generator: Generator, out_path: Path | None = Non
         provenance = provenance_for(job, generator, options, results)
         render_document(template.docx, context, sections, out_path, provenance=provenance, record=job.record)
     ordered = tuple(results[s.id] for s in template.sections if s.id in results)
+    if out_path is not None:
+        write_document_sidecar(out_path, provenance, ordered, template, time.perf_counter() - started)
     result = DocumentResult(doc_index, out_path, job.dataset.row_numbers[job.row_index] if job.row_index is not None
                             else None, ordered, time.perf_counter() - started)
     _emit(on_event, kind="document_done", document=doc_index, documents=doc_total, path=out_path,
@@ -284,7 +304,10 @@ def write_section(job: DocumentJob, prompt: SectionPrompt, generator: Generator,
               section=index, sections=count, text=piece, tokens=counter["n"],
               tokens_per_second=counter["n"] / elapsed)
 
-    for attempt in (0, 1):
+    cleaned = None
+    if section.format == "json":
+        gen, params, _value = json_reply(section, prompt.messages, generator, params, job.record, on_token, cancel)
+    for attempt in (0, 1) if section.format != "json" else ():
         if attempt:
             params = dataclasses.replace(params, seed=params.seed + 1)
         try:
@@ -307,6 +330,58 @@ def write_section(job: DocumentJob, prompt: SectionPrompt, generator: Generator,
           section=index, sections=count, text=text, tokens=gen.tokens,
           tokens_per_second=gen.tokens / gen.seconds if gen.seconds else 0.0)
     return SectionResult(section.id, text, gen.tokens, gen.prompt_tokens, gen.seconds, params, warnings=warnings)
+
+
+def json_problem(text: str, schema: Mapping[str, Any] | None) -> str | None:
+    """Why ``text`` is not a JSON value valid for ``schema`` ("valid JSON: ...", "valid for the section's
+    schema: ..."), or None when it is."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        return f"valid JSON: {exc}"
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema or {}).iter_errors(value))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path)
+        return f"valid for the section's schema: {error.message}" + (f" (at {where})" if where else "")
+    return None
+
+
+def json_reply(section: SectionSpec, messages: Sequence[Any], generator: Generator, params: GenerationParams,
+               record: str, on_token: TokenCallback | None, cancel: CancelToken | None
+               ) -> tuple[Generation, GenerationParams, Any]:
+    """Generate a ``format = "json"`` section, grammar-constrained by its schema; parse and validate the reply.
+    An invalid reply is generated once more with seed + 1; a second one raises DocgenError naming the section,
+    the record and the JSON or schema error. Returns the generation, the parameters used and the parsed value."""
+    for attempt in (0, 1):
+        if attempt:
+            params = dataclasses.replace(params, seed=params.seed + 1)
+        try:
+            gen = generator.generate(messages, params, on_token=on_token, cancel=cancel, schema=section.schema)
+        except DocgenError:
+            raise
+        except Exception as exc:  # a backend failure must name the section, not crash the batch
+            raise DocgenError(f"The model failed on section '{section.id}' ({record}): {exc}") from exc
+        problem = json_problem(gen.text, section.schema)
+        if problem is None:
+            return gen, params, json.loads(gen.text)
+    cut = " It stopped at max_tokens: raise max_tokens." if gen.finish_reason == "length" else ""
+    raise DocgenError(f"The model's reply for JSON section '{section.id}' ({record}) is not {problem} "
+                      f"(tried seeds {params.seed - 1} and {params.seed}).{cut} Reply: {gen.text[:200]!r}")
+
+
+def write_document_sidecar(out_path: Path, provenance: Mapping[str, str], results: Sequence[SectionResult],
+                           template: TemplateSpec, seconds: float) -> None:
+    """Write ``<stem>.provenance.json`` beside the just-written ``out_path`` (:mod:`docgen.provenance`). If that
+    fails the document is removed too, so no document is left without its record; raises RenderError."""
+    formats = {s.id: s.format for s in template.sections}
+    try:
+        write_sidecar(sidecar_path(out_path), sidecar(out_path.name, provenance, results, formats, seconds))
+    except BaseException as exc:
+        out_path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise RenderError(f"Writing the provenance file {sidecar_path(out_path)} failed: "
+                              f"{exc.strerror or exc}; the document was removed. Check the output folder.") from exc
+        raise
 
 
 def check_grounding(job: DocumentJob, sections: Sequence[SectionSpec], results: dict[str, SectionResult],
@@ -340,7 +415,8 @@ def check_grounding(job: DocumentJob, sections: Sequence[SectionSpec], results: 
 
 def provenance_for(job: DocumentJob, generator: Generator, options: RunOptions,
                    results: Mapping[str, SectionResult]) -> dict[str, str]:
-    """What made this document: docgen version, template, model file + sha256, seed, parameters, data file."""
+    """What made this document: docgen version, template, model file + sha256, backend, n_ctx, seed, parameters
+    (of the first section, and every section's in ``section_params``: :mod:`docgen.provenance`), data file."""
     first = next(iter(results.values()), None)
     params = first.params if first else GenerationParams(seed=options.seed)
     path = getattr(generator, "path", None)
@@ -357,6 +433,11 @@ def provenance_for(job: DocumentJob, generator: Generator, options: RunOptions,
         "top_p": str(params.top_p),
         "top_k": str(params.top_k),
         "repeat_penalty": str(params.repeat_penalty),
+        "frequency_penalty": str(params.frequency_penalty),
+        "presence_penalty": str(params.presence_penalty),
+        "section_params": section_params(list(results.values())),
+        "n_ctx": str(getattr(generator, "n_ctx", "")),
+        "backend": str(getattr(generator, "backend", type(generator).__name__)),
         "data_file": job.dataset.path.name,
         "data_sha256": job.dataset.sha256,
         "row": "" if job.row_index is None else str(job.dataset.row_numbers[job.row_index]),

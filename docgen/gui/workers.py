@@ -55,8 +55,11 @@ class MemoGenerator:
         return getattr(self.inner, name)
 
     def generate(self, messages: Sequence[Message], params: GenerationParams, *, choices: Sequence[str] = (),
-                 on_token=None, cancel: CancelToken | None = None) -> Generation:
-        """See :meth:`docgen.llm.base.Generator.generate`."""
+                 on_token=None, cancel: CancelToken | None = None, schema: dict | None = None) -> Generation:
+        """See :meth:`docgen.llm.base.Generator.generate`. Only choice answers are memoized."""
+        if schema is not None:
+            return self.inner.generate(messages, params, choices=choices, on_token=on_token, cancel=cancel,
+                                       schema=schema)
         if not choices:
             return self.inner.generate(messages, params, choices=choices, on_token=on_token, cancel=cancel)
         key = (tuple(messages), params, tuple(choices))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from docgen.cancel import CancelToken
 from docgen.model import GenerationParams
@@ -58,10 +58,14 @@ class Generator(Protocol):
         choices: Sequence[str] = (),
         on_token: TokenCallback | None = None,
         cancel: CancelToken | None = None,
+        schema: dict[str, Any] | None = None,
     ) -> Generation:
         """Write the assistant's reply to ``messages``.
 
-        ``choices`` constrains the reply to exactly one of the given strings (grammar). ``on_token`` receives
+        ``choices`` constrains the reply to exactly one of the given strings (grammar). ``schema`` (a JSON Schema,
+        for ``format = "json"`` sections) constrains it to JSON text matching the schema (grammar); the caller
+        parses and validates it. Callers pass ``schema`` only when they have one, so a backend written before it
+        existed still works for the other formats. ``on_token`` receives
         decoded text deltas as they stream (never a split UTF-8 character). Raises Cancelled when ``cancel``
         is set, ContextOverflow when the prompt + ``params.max_tokens`` exceeds ``n_ctx``.
         """

@@ -7,8 +7,10 @@ reply word by word, sleeping ``delay`` seconds per token, and honours cancellati
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from docgen.cancel import CancelToken
 from docgen.errors import ContextOverflow
@@ -31,6 +33,7 @@ class FakeGenerator:
     """
 
     name = "fake"
+    backend = "fake"
     path = None
 
     def __init__(self, script: Script | str | None = None, *, delay: float = 0.0, prompt_delay: float = 0.0,
@@ -46,18 +49,22 @@ class FakeGenerator:
         """Whitespace-separated words plus 4 per message (chat markup)."""
         return sum(len(m.content.split()) + 4 for m in messages) + 3
 
-    def _reply(self, messages: Sequence[Message], choices: Sequence[str]) -> str:
-        if choices:
+    def _reply(self, messages: Sequence[Message], choices: Sequence[str], schema: dict[str, Any] | None) -> str:
+        if choices and schema is None:
             last = messages[-1].content.lower()
             return next((c for c in choices if c.lower() in last), choices[0])
+        if schema is not None and self._script is None:
+            return json.dumps(example_instance(schema), ensure_ascii=False)
         if callable(self._script):
             return self._script(messages)
         return self._script if isinstance(self._script, str) else DEFAULT_REPLY
 
     def generate(self, messages: Sequence[Message], params: GenerationParams, *, choices: Sequence[str] = (),
-                 on_token: TokenCallback | None = None, cancel: CancelToken | None = None) -> Generation:
+                 on_token: TokenCallback | None = None, cancel: CancelToken | None = None,
+                 schema: dict[str, Any] | None = None) -> Generation:
         """See :meth:`docgen.llm.base.Generator.generate`. Raises RuntimeError if ``fail_on`` occurs in the
-        prompt (to test one bad record in a batch)."""
+        prompt (to test one bad record in a batch). With ``schema`` and no script, the reply is
+        :func:`example_instance` of the schema as JSON; a script's reply is returned as is (valid or not)."""
         self.calls.append(tuple(messages))
         start = time.perf_counter()
         prompt_tokens = self.count_tokens(messages)
@@ -70,7 +77,7 @@ class FakeGenerator:
             if cancel:
                 cancel.raise_if_cancelled()
             time.sleep(0.01)
-        words = self._reply(messages, choices).split(" ")
+        words = self._reply(messages, choices, schema).split(" ")
         out: list[str] = []
         for i, word in enumerate(words[: params.max_tokens]):
             if cancel:
@@ -86,3 +93,28 @@ class FakeGenerator:
 
     def close(self) -> None:
         """Nothing to free."""
+
+
+def example_instance(schema: dict[str, Any]) -> Any:
+    """A small value valid for the common JSON Schema keywords (``const``, ``enum``, ``type`` with ``properties``,
+    ``items``, ``minItems``, ``minLength``/``maxLength``, ``minimum``): every listed property is filled, arrays get
+    ``max(minItems, 1)`` items (capped by ``maxItems``), strings say ``example``."""
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    kind = kind[0] if isinstance(kind, list) else kind
+    if kind == "object":
+        return {k: example_instance(v) for k, v in schema.get("properties", {}).items()}
+    if kind == "array":
+        count = min(max(schema.get("minItems", 1), 1), schema.get("maxItems", 1 << 30))
+        return [example_instance(schema.get("items", {})) for _ in range(count)]
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 0)
+    if kind == "boolean":
+        return False
+    if kind == "null":
+        return None
+    text = "example".ljust(schema.get("minLength", 0), "x")
+    return text[: schema.get("maxLength", len(text))]

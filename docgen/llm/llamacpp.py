@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import json
 import logging
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from pathlib import Path
 
 from docgen.cancel import CancelToken
@@ -54,6 +55,8 @@ class LlamaCppGenerator:
     ``n_threads``: CPU threads for both prompt processing and generation. ``n_ctx``: context window in tokens.
     Raises ModelNotFound/ModelLoadError if the file is missing, not GGUF, or llama.cpp cannot load it.
     """
+
+    backend = "llamacpp"
 
     def __init__(self, model_path: Path, *, n_ctx: int = 4096, n_threads: int = 2, n_batch: int = 256) -> None:
         import llama_cpp  # deferred: start-up and --help must not load llama.cpp
@@ -135,7 +138,8 @@ class LlamaCppGenerator:
         return len(self.tokenize_messages(messages))
 
     def generate(self, messages: Sequence[Message], params: GenerationParams, *, choices: Sequence[str] = (),
-                 on_token: TokenCallback | None = None, cancel: CancelToken | None = None) -> Generation:
+                 on_token: TokenCallback | None = None, cancel: CancelToken | None = None,
+                 schema: dict[str, Any] | None = None) -> Generation:
         """See :meth:`docgen.llm.base.Generator.generate`.
 
         ``choices`` with ``temperature <= 0`` are *scored*, not sampled: the prompt is evaluated once and each
@@ -147,6 +151,10 @@ class LlamaCppGenerator:
         greedy grammar decoding, which answered "positive" for almost everything (bench/sentiment_accuracy.py).
         Grammar-constrained sampling is used instead when two choices share a first token (scoring could not
         tell them apart) or when ``temperature > 0`` (the caller asked for sampling).
+
+        ``schema`` (JSON Schema) is turned into a GBNF grammar by llama-cpp-python
+        (``LlamaGrammar.from_json_schema``), so every sampled token keeps the reply valid JSON of that shape; a
+        reply cut by ``max_tokens`` can still be incomplete (the caller parses and validates it).
         """
         start = time.perf_counter()
         tokens = self.tokenize_messages(messages)
@@ -160,12 +168,16 @@ class LlamaCppGenerator:
             if a != b:
                 break
             cached += 1
-        if choices and params.temperature <= 0:
+        if choices and params.temperature <= 0 and schema is None:
             first = self._choice_first_tokens(choices)
             if first is not None:
                 return self._score_choices(messages, tokens, cached, choices, first, start, cancel)
         grammar = None
-        if choices:
+        if schema is not None:
+            from llama_cpp import LlamaGrammar
+
+            grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+        elif choices:
             from llama_cpp import LlamaGrammar
 
             grammar = LlamaGrammar.from_string(choice_grammar(choices), verbose=False)

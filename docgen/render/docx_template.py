@@ -5,7 +5,7 @@ How sections are placed (the rule template authors follow; DESIGN.md section 2):
 
 - ``{{p sections.<id> }}`` (alone in its paragraph) is a *block*: the paragraph is replaced by the section's
   real Word paragraphs (headings, lists, tables for ``markdown``; paragraphs and line breaks for ``text``; one
-  paragraph for ``choice``/``json``). They are built in a :class:`.fragment.Fragment` - docxtpl's Subdoc
+  paragraph for ``choice``). They are built in a :class:`.fragment.Fragment` - docxtpl's Subdoc
   technique (a body sharing the main document's part) without docxcompose - so styles are looked up in the
   template's own styles part and list definitions land in the template's numbering part; docxtpl's ``{{p }}``
   puts the XML in place of the tag's paragraph. A str cannot be both plain text and XML, so
@@ -17,6 +17,8 @@ How sections are placed (the rule template authors follow; DESIGN.md section 2):
 - ``{{ sections.<id> }}`` inline (inside a sentence, or ``{{r }}``) is the section as *plain text*: Markdown
   markup removed, blocks separated by line breaks, list items prefixed with "•" or their number. Each section
   is a ``str`` subclass, so ``{% if sections.mood == "positive" %}`` and filters work.
+- a ``json`` section is its parsed object (:class:`SectionData`, a dict): ``{{ sections.facts.mood }}``,
+  ``{% for t in sections.facts.topics %}``; as a whole it prints as compact JSON.
 
 Values: ``context`` is sanitized (:mod:`.sanitize`) and autoescaped, so ``&``, ``<``, ``>`` and strings like
 ``<|im_end|>`` appear literally. docxtpl itself turns ``\\n`` in a value into a line break and ``\\t`` into a tab.
@@ -25,6 +27,7 @@ Values: ``context`` is sanitized (:mod:`.sanitize`) and autoescaped, so ``&``, `
 from __future__ import annotations
 
 import io
+import json
 import re
 import traceback
 from collections.abc import Mapping
@@ -76,6 +79,26 @@ class SectionText(str):
         obj = super().__new__(cls, plain)
         obj.block = Markup(block)
         return obj
+
+
+class SectionData(dict):
+    """A ``json`` section as placed in the context: the parsed object (sanitized), so tags reach its fields
+    (``{{ sections.facts.mood }}``, ``{% for t in sections.facts.topics %}``); as text it is compact JSON.
+    Fields named like dict methods (``items``, ``keys``...) need ``sections.facts["items"]``."""
+
+    def __str__(self) -> str:
+        return json.dumps(self, ensure_ascii=False, default=str)
+
+
+def json_section(text: str) -> Any:
+    """The value of a ``json`` section: :class:`SectionData` for a JSON object, the sanitized value for other
+    JSON, or None when ``text`` is not JSON (an edited section; it is then placed as plain text)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    value = sanitize_value(value)
+    return SectionData(value) if isinstance(value, dict) else value
 
 
 class DocgenTemplate(DocxTemplate):
@@ -236,16 +259,21 @@ def open_template(docx_path: Path) -> DocgenTemplate:
     return tpl
 
 
-def build_sections(tpl: DocgenTemplate, sections: Mapping[str, tuple[str, str]]) -> dict[str, SectionText]:
+def build_sections(tpl: DocgenTemplate, sections: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
     """Section id -> :class:`SectionText` (plain text + Word XML block), built into ``tpl``'s document.
 
     ``format`` is "markdown" (parsed by :mod:`.markdown`), "text" (paragraphs/line breaks, no Markdown),
-    "choice" or "json" (one paragraph of the text as is). Unknown formats raise RenderError."""
+    "choice" (one paragraph of the text as is) or "json": the parsed JSON (:func:`json_section`; one paragraph
+    of the text as is when it does not parse). Unknown formats raise RenderError."""
     doc = tpl.get_docx()
     styles = StyleMap(doc)
     numbering: ListNumbering | None = None
-    out: dict[str, SectionText] = {}
+    out: dict[str, Any] = {}
     for sid, (fmt, text) in sections.items():
+        data = json_section(text or "") if fmt == "json" else None
+        if data is not None:
+            out[str(sid)] = data
+            continue
         text = sanitize_text(text or "")
         sub = Fragment(doc)
         if fmt == "markdown" and numbering is None:
