@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
 import time
@@ -23,9 +22,10 @@ from typing import Any
 
 from docgen.cancel import CancelToken
 from docgen.errors import Cancelled, DocgenError, RenderError
+from docgen.files import atomic_write_text, prepare_folder
 from docgen.llm.base import Generator
 from docgen.model import BatchReport, Dataset, DocumentResult, ProgressEvent, TemplateSpec
-from docgen.pipeline import DocumentJob, RunOptions, base_context, generate, output_name
+from docgen.pipeline import DocumentJob, RunOptions, base_context, generate, output_name, rehearse
 
 REPORT_NAME = "docgen-report.json"
 # Windows reserves these device names with any extension (Microsoft, "Naming Files, Paths, and Namespaces").
@@ -62,8 +62,8 @@ def unique_name(name: str, used: set[str]) -> str:
 
 def check_output_dir(out_dir: Path) -> Path:
     """Create ``out_dir`` if needed and prove it is writable. Raises RenderError naming the folder."""
+    prepare_folder(out_dir)
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".docgen-probe-", delete=True):
             pass
     except OSError as exc:
@@ -88,12 +88,14 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
     """Write every document of the run into ``out_dir`` and the JSON report beside them.
 
     A DocgenError or backend failure in one document is recorded in its DocumentResult and the run goes on;
-    Cancelled stops the run (the report marks it cancelled). ``dry_run`` renders the output names and
-    prompts' context (catching missing values) but generates and writes nothing except the report.
+    Cancelled stops the run (the report marks it cancelled). ``dry_run`` rehearses every document
+    (:func:`docgen.pipeline.rehearse`: output name, fields, aggregates and a render with placeholder sections,
+    no model) and writes nothing at all, not even the folder or the report.
     Raises RenderError if ``out_dir`` cannot be written (before any work).
     """
     values = dict(values or {})
-    check_output_dir(out_dir)
+    if not dry_run:
+        check_output_dir(out_dir)
     jobs = plan_jobs(template, dataset, values)
     started = time.perf_counter()
     used: set[str] = set()
@@ -108,10 +110,11 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
         t0 = time.perf_counter()
         row = dataset.row_numbers[job.row_index] if job.row_index is not None else None
         try:
-            name = unique_name(safe_filename(output_name(job, base_context(job)), default=template.id), used)
             if dry_run:
+                name = unique_name(safe_filename(rehearse(job), default=template.id), used)
                 documents.append(DocumentResult(index, out_dir / name, row, seconds=time.perf_counter() - t0))
                 continue
+            name = unique_name(safe_filename(output_name(job, base_context(job)), default=template.id), used)
             documents.append(generate(job, generator, out_dir / name, options=options, on_event=on_event,
                                       cancel=cancel, doc_index=index, doc_total=len(jobs)))
         except Cancelled:
@@ -127,7 +130,8 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
             on_event(ProgressEvent("document_failed", document=index, documents=len(jobs), text=documents[-1].error))
     report = BatchReport(template.id, dataset.path, out_dir, tuple(documents), time.perf_counter() - started,
                          generator.name, cancelled)
-    write_report(report)
+    if not dry_run:
+        write_report(report)
     if on_event:
         on_event(ProgressEvent("run_done", document=len(documents), documents=len(jobs)))
     return report
@@ -187,13 +191,5 @@ def report_dict(report: BatchReport, pdfs: Mapping[int, tuple[Path | None, str |
 
 def write_report(report: BatchReport, pdfs: Mapping[int, tuple[Path | None, str | None]] | None = None) -> Path:
     """Write ``docgen-report.json`` atomically into the report's output folder; return its path."""
-    target = report.out_dir / REPORT_NAME
-    fd, tmp = tempfile.mkstemp(dir=report.out_dir, prefix=".docgen-report-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(report_dict(report, pdfs), fh, indent=2, ensure_ascii=False)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write_text(report.out_dir / REPORT_NAME,
+                             json.dumps(report_dict(report, pdfs), indent=2, ensure_ascii=False))

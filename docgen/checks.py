@@ -12,6 +12,7 @@ from pathlib import Path
 
 from docgen.errors import DocgenError, MissingValues, TemplateError
 from docgen.model import TemplateSpec
+from docgen.pipeline import DocumentJob, rehearse
 from docgen.render import inspect_template
 from docgen.sources import load_dataset, require_columns
 from docgen.templates.catalog import load_package
@@ -100,6 +101,13 @@ def check_template(path: Path) -> tuple[list[str], list[str]]:
                          f"columns {', '.join(dataset.column_names)}")
         except DocgenError as exc:
             problems.append(f"sample data: {exc}")
+        else:
+            if not problems:  # a rehearsal render with placeholder sections finds tags the data cannot fill
+                job = DocumentJob(spec, dataset, row_index=0 if spec.mode == "rows" else None)
+                try:
+                    lines.append(f"Rehearsal with the sample data: would write {rehearse(job)}")
+                except DocgenError as exc:
+                    problems.append(f"rehearsal with the sample data: {exc}")
     return lines, problems
 
 

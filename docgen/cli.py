@@ -82,8 +82,6 @@ class _Progress:
 
     def __call__(self, event: ProgressEvent) -> None:
         if not self.enabled:
-            if event.kind == "document_failed":
-                print(f"  failed: {event.text}", file=sys.stderr)
             return
         from tqdm import tqdm
 
@@ -126,11 +124,22 @@ def run_batch_command(argv: Sequence[str]) -> int:
         from docgen.checks import preflight
 
         preflight(template)
+        unknown = sorted(set(values) - {f.name for f in template.fields})
+        if unknown:
+            import difflib
+
+            names = [f.name for f in template.fields]
+            hints = [f"'{u}'" + (f" (did you mean '{c[0]}'?)" if (c := difflib.get_close_matches(u, names, n=1)) else "")
+                     for u in unknown]
+            print(f"docgen: error: --set names no field of template '{template.id}': {', '.join(hints)}. "
+                  f"Its fields: {', '.join(names) or 'none'}.", file=sys.stderr)
+            return EXIT_USAGE
         dataset = load_dataset(args.data, sheet=args.sheet)
         require_columns(dataset, template.required_columns, template_id=template.id)
-        from docgen.batch import check_output_dir
+        if not args.dry_run:
+            from docgen.batch import check_output_dir
 
-        check_output_dir(args.out)
+            check_output_dir(args.out)
         if args.pdf and not args.dry_run:
             from docgen.render import pdf_available
 
@@ -162,11 +171,12 @@ def run_batch_command(argv: Sequence[str]) -> int:
     pdf_failed = _export_pdfs(report, cancel) if args.pdf and not args.dry_run else 0
     written = sum(1 for d in report.documents if d.ok)
     verb = "Would write" if args.dry_run else "Wrote"
+    report_note = "" if args.dry_run else f" Report: {args.out / 'docgen-report.json'}"
     print(f"{verb} {written} document(s) to {args.out} in {report.seconds:.1f} s "
-          f"(model: {generator.name}). Report: {args.out / 'docgen-report.json'}")
-    if not progress.enabled:
+          f"(model: {generator.name}).{report_note}")
+    if not progress.enabled or args.dry_run:
         for doc in report.documents:
-            if doc.ok and not args.dry_run:
+            if doc.ok:
                 print(f"  {doc.path}")
     ungrounded = sum(len(s.ungrounded) for d in report.documents for s in d.sections)
     if ungrounded:
@@ -176,9 +186,11 @@ def run_batch_command(argv: Sequence[str]) -> int:
         print("docgen: cancelled; documents finished before the cancel were kept.", file=sys.stderr)
         return EXIT_CANCELLED
     if report.failed:
-        print(f"docgen: {len(report.failed)} document(s) failed:", file=sys.stderr)
-        for doc in report.failed:
-            print(f"  {doc.error}", file=sys.stderr)
+        print(f"docgen: {len(report.failed)} document(s) failed" + (":" if not progress.enabled else
+              " (listed above and in the report)."), file=sys.stderr)
+        if not progress.enabled:
+            for doc in report.failed:
+                print(f"  {doc.error}", file=sys.stderr)
         return EXIT_SOME_FAILED
     return EXIT_SOME_FAILED if pdf_failed else EXIT_OK
 

@@ -28,6 +28,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from docgen.errors import Cancelled, DocgenError, MissingValues, RenderError, Te
 from docgen.grounding import evidence_values, message as grounding_message, unsupported
 from docgen.llm.base import Generation, Generator, TokenCallback
 from docgen.llm.discovery import file_sha256
+from docgen.llm.fake import example_instance
 from docgen.llm.cleanup import clean_text
 from docgen.llm.prompt import SectionPrompt, build_document_prompts, build_row_prompt, render_text
 from docgen.model import Dataset, DocumentResult, GenerationParams, ProgressEvent, SectionResult, SectionSpec, TemplateSpec
@@ -183,6 +185,39 @@ def output_name(job: DocumentJob, context: Mapping[str, Any]) -> str:
     return render_text(job.template.output_name, context, what="[data] output_name", record=job.record)
 
 
+def placeholder(section: SectionSpec) -> str:
+    """Stand-in text for a section in :func:`rehearse`: its first choice, an instance of its JSON schema, or
+    ``[Title]``."""
+    if section.format == "choice" and section.choices:
+        return section.choices[0]
+    if section.format == "json":
+        return json.dumps(example_instance(section.schema or {}))
+    return f"[{section.title}]"
+
+
+def rehearse(job: DocumentJob, context: Mapping[str, Any] | None = None) -> str:
+    """Render the document once with placeholder section text into a throwaway folder, without the model.
+
+    This finds what only rendering finds (a tag such as ``{{ row.order_no }}`` naming a value this record
+    lacks, a filter failing on a value) in a fraction of a second instead of after minutes of generation.
+    Returns the output file name the document would get. Raises the same errors as rendering.
+    """
+    context = dict(base_context(job) if context is None else context)
+    per_row = [s for s in job.template.sections if s.per_row and job.row_index is None]
+    if per_row and "rows" in context:
+        stand_in = {s.id: json.loads(placeholder(s)) if s.format == "json" else placeholder(s) for s in per_row}
+        context["rows"] = [{**r, **stand_in} for r in context["rows"]]
+    rows = context.get("rows") or [context.get("row", {})]
+    for agg in job.template.aggregates:
+        context[agg.name] = compute_aggregate(agg, job.dataset, rows, template_id=job.template.id)
+    name = output_name(job, context)
+    sections = {s.id: (s.format, job.fixed_sections.get(s.id, placeholder(s)))
+                for s in job.template.sections if not (s.per_row and job.row_index is None)}
+    with tempfile.TemporaryDirectory(prefix="docgen-rehearsal-") as tmp:
+        render_document(job.template.docx, context, sections, Path(tmp) / "rehearsal.docx", record=job.record)
+    return name
+
+
 def _emit(on_event: EventCallback | None, **kw: Any) -> None:
     if on_event:
         on_event(ProgressEvent(**kw))
@@ -234,6 +269,11 @@ def generate(job: DocumentJob, generator: Generator, out_path: Path | None = Non
     template = job.template
     _emit(on_event, kind="document_started", document=doc_index, documents=doc_total)
     context = base_context(job)
+    needs_model = any(s.per_row for s in template.sections) or any(
+        s.id not in job.fixed_sections and (job.only_sections is None or s.id in job.only_sections)
+        for s in template.sections)
+    if needs_model:
+        rehearse(job, context)  # a tag naming a value that does not exist fails now, not after the model ran
     results: dict[str, SectionResult] = {}
     if job.row_index is None and any(s.per_row for s in template.sections):
         for r in run_row_sections(job, context, generator, options, on_event, cancel, doc_index, doc_total):

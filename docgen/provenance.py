@@ -20,13 +20,12 @@ properties (from :func:`docgen.render.read_provenance`).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from docgen.files import atomic_write_text
 from docgen.model import SectionResult
 
 SIDECAR_SUFFIX = ".provenance.json"
@@ -69,17 +68,8 @@ def sidecar(document: str, properties: Mapping[str, str], results: Sequence[Sect
 
 
 def write_sidecar(path: Path, data: Mapping[str, Any]) -> Path:
-    """Write ``data`` as JSON to ``path`` atomically (temp file in the same folder, then rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".docgen-provenance-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False, sort_keys=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``data`` as JSON to ``path`` atomically (:func:`docgen.files.atomic_write_text`)."""
+    return atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_sidecar(docx_path: Path) -> dict[str, Any] | None:

@@ -16,18 +16,30 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt, RGBColor
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Inches, Pt, RGBColor
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 
 
-def _table(doc, header: list[str], loop: str, cells: list[str], endloop: str = "{%tr endfor %}"):
-    """A table with a header row and a docxtpl row loop: loop row, data row, endfor row."""
+def _table(doc, header: list[str], loop: str, cells: list[str], endloop: str = "{%tr endfor %}",
+           widths: list[float] | None = None):
+    """A table with a header row (repeated on every page) and a docxtpl row loop: loop row, data row, endfor
+    row. ``widths`` in inches, one per column."""
     table = doc.add_table(rows=4, cols=len(header))
     table.style = "Light Grid Accent 1"
     for i, text in enumerate(header):
         table.rows[0].cells[i].text = text
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    table.rows[0]._tr.get_or_add_trPr().append(repeat)
+    if widths:
+        table.autofit = False
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths, strict=True):
+                cell.width = Inches(width)
     table.rows[1].cells[0].text = loop
     for i, text in enumerate(cells):
         table.rows[2].cells[i].text = text
@@ -67,7 +79,8 @@ def build_sales_report(folder: Path) -> None:
     _table(doc, ["Category", "Sales", "Share", "Profit"], "{%tr for c in by_category %}",
            ["{{ c.Category }}", "{{ c.Sales|money }}", "{{ c.share|percent }}", "{{ c.Profit|money }}"])
     doc.add_paragraph("Most and least profitable sub-categories", style="Heading 2")
-    _table(doc, ["Sub-category", "Profit", "Sales"], "{%tr for s in top_subcategories + loss_subcategories %}",
+    _table(doc, ["Sub-category", "Profit", "Sales"],
+           "{%tr for s in top_subcategories + (loss_subcategories|reject('in', top_subcategories)|list) %}",
            ["{{ s['Sub-Category'] }}", "{{ s.Profit|money }}", "{{ s.Sales|money }}"])
     doc.add_paragraph("Commentary", style="Heading 1")
     doc.add_paragraph("{{p sections.commentary }}")
@@ -115,10 +128,10 @@ def build_sentiment_report(folder: Path) -> None:
            "{%tr for r in (rows|selectattr('sentiment', 'equalto', 'negative')|list)[:3] + "
            "(rows|selectattr('sentiment', 'equalto', 'neutral')|list)[:3] + "
            "(rows|selectattr('sentiment', 'equalto', 'positive')|list)[:3] %}",
-           ["{{ r.sentiment }}", "{{ r.comment }}"])
+           ["{{ r.sentiment }}", "{{ r.comment }}"], widths=[1.2, 5.3])
     doc.add_paragraph("Appendix: all comments", style="Heading 1")
-    _table(doc, ["#", "Comment", "Model's sentiment", "Human rating"], "{%tr for r in rows %}",
-           ["{{ loop.index }}", "{{ r.comment }}", "{{ r.sentiment }}", "{{ r.human_rating }}"])
+    _table(doc, ["#", "Comment", "Sentiment"], "{%tr for r in rows %}",
+           ["{{ loop.index }}", "{{ r.comment }}", "{{ r.sentiment }}"], widths=[0.5, 4.8, 1.2])
     _footer(doc, "{{ template.name }} {{ template.version }} · sentiment classified by a local model; "
                  "check before quoting")
     doc.save(folder / "template.docx")

@@ -111,3 +111,13 @@ def test_opening_line_parroting_the_instruction_is_removed():
     prompt = CONTEXT + "\nTask: In three sentences of your own words (not a list), summarise these results."
     text = "In three sentences of your own words, I've summarised the key points:\n- Sales reached $2.3 million."
     assert clean_text(text, prompt=prompt).text == "- Sales reached $2.3 million."
+
+
+def test_placeholders_are_reported_not_removed():
+    from docgen.llm.cleanup import clean_text, placeholders
+
+    text = "We will call you at [Phone Number]. See [our policy](https://x.example) and [Phone Number] again. [1]"
+    assert placeholders(text) == ["[Phone Number]"]
+    cleaned = clean_text(text)
+    assert "[Phone Number]" in cleaned.text
+    assert any("[Phone Number]" in note for note in cleaned.notes)

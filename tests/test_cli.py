@@ -97,12 +97,46 @@ def test_colliding_and_unsafe_output_names_are_sanitized(tmp_path, capsys):
     assert not (tmp_path / "etc").exists()
 
 
-def test_dry_run_writes_no_document(tmp_path, capsys):
+def test_dry_run_writes_nothing_and_lists_the_names(tmp_path, capsys):
     data = write_csv(tmp_path / "tickets.csv", TICKETS)
     code, out, _ = run(capsys, "--template", "service-reply", "--data", str(data), "--out", str(tmp_path / "out"),
                        "--backend", "fake", "--dry-run")
-    assert code == 0 and "Would write 3" in out
-    assert not list((tmp_path / "out").glob("*.docx"))
+    assert code == 0 and "Would write 3" in out and "reply-T-2.docx" in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_dry_run_finds_a_tag_the_data_lacks_without_the_model(tmp_path, capsys):
+    pkg = reply_package(tmp_path, "Order {{ row.order_no }}", "{{p sections.body }}")
+    code, _, err = run(capsys, "--template", str(pkg), "--data", str(write_csv(tmp_path / "t.csv", TICKETS)),
+                       "--out", str(tmp_path / "out"), "--backend", "fake", "--dry-run")
+    assert code == 1 and "order_no" in err and "row 2" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_value_fails_before_the_model_runs(tmp_path, capsys, monkeypatch):
+    from docgen.llm import fake
+
+    def must_not_run(self, *args, **kwargs):
+        raise AssertionError("the model ran before the template was checked")
+
+    monkeypatch.setattr(fake.FakeGenerator, "generate", must_not_run)
+    pkg = reply_package(tmp_path, "Order {{ row.order_no }}", "{{p sections.body }}")
+    code, _, err = run(capsys, "--template", str(pkg), "--data", str(write_csv(tmp_path / "t.csv", TICKETS)),
+                       "--out", str(tmp_path / "out"), "--backend", "fake")
+    assert code == 1 and "order_no" in err and "the model ran" not in err
+
+
+def test_written_files_are_readable_by_colleagues(tmp_path, capsys):
+    old = os.umask(0o022)
+    try:
+        code, _, err = run(capsys, "--template", "service-reply", "--data",
+                           str(write_csv(tmp_path / "t.csv", TICKETS)), "--out", str(tmp_path / "o"),
+                           "--backend", "fake")
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    for path in (tmp_path / "o").iterdir():
+        assert path.stat().st_mode & 0o777 == 0o644, path
 
 
 # --- bad input: a clear message, exit code 2, nothing written ---------------------------------------------------
@@ -227,7 +261,7 @@ def test_output_folder_that_cannot_be_written(tmp_path, capsys):
 def test_unknown_field_in_set(tmp_path, capsys):
     code, _, err = run(capsys, "--template", "service-reply", "--data", str(write_csv(tmp_path / "t.csv", TICKETS)),
                        "--out", str(tmp_path / "o"), "--backend", "fake", "--set", "compnay=X")
-    assert code == 1 and "compnay" in err and "company" in err
+    assert_usage_error(code, err, tmp_path / "o", "compnay", "did you mean 'company'")
 
 
 def test_cancel_gives_exit_130_and_keeps_finished_documents(tmp_path, capsys, monkeypatch):

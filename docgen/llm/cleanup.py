@@ -234,4 +234,15 @@ def clean_text(text: str, *, prompt: str = "", title: str = "", finish_reason: s
     if last.strip().endswith(":"):
         out = head.rstrip()
         notes.append("removed a dangling lead-in line")
+    notes += [f"contains a placeholder to fill in before sending: {p}" for p in placeholders(out)]
     return Cleaned(out, tuple(notes))
+
+
+_PLACEHOLDER = re.compile(r"\[(?=[^\]\n]*[A-Za-z])[^\]\n\[]{2,40}\](?!\()")
+
+
+def placeholders(text: str) -> list[str]:
+    """Template-style gaps a model leaves for a human, such as ``[Customer Name]`` or ``[Your Phone Number]``:
+    square brackets around 2-40 characters with a letter, not a Markdown link (``[text](url)``). Each distinct
+    one once, in order. They are never removed (the reviewer must fill them), only reported."""
+    return list(dict.fromkeys(m.group(0) for m in _PLACEHOLDER.finditer(text)))

@@ -159,12 +159,17 @@ def build_document_prompts(template: TemplateSpec, sections: Sequence[SectionSpe
         if worst <= 0:
             return prompts
         if kept <= 1:
-            section = max(zip(prompts, sections), key=lambda p: p[0].prompt_tokens + p[1].max_tokens)[1]
+            index, section = max(enumerate(sections),
+                                 key=lambda p: prompts[p[0]].prompt_tokens + p[1].max_tokens)
+            own = generator.count_tokens((Message("user", users[index]),))
+            culprit = (f" The section's own instruction, with the values it quotes{' from ' + record if record else ''}"
+                       f", takes {own} tokens: a very long text in the data is the likely cause; shorten it."
+                       if own + section.max_tokens > generator.n_ctx // 2 else "")
             raise ContextOverflow(
                 f"Section '{section.id}' of template '{template.id}' cannot fit the model's context window of "
                 f"{generator.n_ctx} tokens even with the data left out ({worst} tokens too many, "
-                f"max_tokens = {section.max_tokens}). Raise the context size in Settings (n_ctx), lower "
-                f"max_tokens, or shorten the prompt."
+                f"max_tokens = {section.max_tokens}).{culprit} Otherwise raise the context size in Settings "
+                f"(n_ctx), lower max_tokens, or shorten the prompt."
             )
         kept = kept // 2 if kept > 8 else kept - 1
 
