@@ -75,6 +75,9 @@ class LlamaCppGenerator:
                 f"llama.cpp could not load {self.path} ({exc}). The file may be truncated or use an architecture "
                 "this llama.cpp build does not support; try another GGUF file."
             ) from exc
+        # llama.cpp logs a cancelled decode as an error ("decode: removing memory module entries ..."); a
+        # cancel is not an error for docgen, and real failures surface as exceptions, so keep the terminal quiet.
+        logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL)
         self.n_ctx = self._llm.n_ctx()
         meta = self._llm.metadata
         self.metadata = dict(meta)
