@@ -38,7 +38,7 @@ LETTER = ("We are very sorry that your player stopped working so soon after you 
 def script(messages) -> str:
     """Plausible text for the screenshots, chosen by the section's instruction."""
     last = messages[-1].content.lower()
-    if "executive summary" in last:
+    if "summarise these results" in last:  # the sales summary's instruction
         return SUMMARY
     if "commentary" in last:
         return COMMENTARY
