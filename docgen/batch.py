@@ -100,6 +100,7 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
     started = time.perf_counter()
     used: set[str] = set()
     documents: list[DocumentResult] = []
+    replaced: list[str] = []
     cancelled = False
     if on_event:
         on_event(ProgressEvent("run_started", documents=len(jobs)))
@@ -115,6 +116,8 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
                 documents.append(DocumentResult(index, out_dir / name, row, seconds=time.perf_counter() - t0))
                 continue
             name = unique_name(safe_filename(output_name(job, base_context(job)), default=template.id), used)
+            if (out_dir / name).exists():
+                replaced.append(name)
             documents.append(generate(job, generator, out_dir / name, options=options, on_event=on_event,
                                       cancel=cancel, doc_index=index, doc_total=len(jobs)))
         except Cancelled:
@@ -129,7 +132,7 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
         if documents[-1].error and on_event:
             on_event(ProgressEvent("document_failed", document=index, documents=len(jobs), text=documents[-1].error))
     report = BatchReport(template.id, dataset.path, out_dir, tuple(documents), time.perf_counter() - started,
-                         generator.name, cancelled)
+                         generator.name, cancelled, tuple(replaced))
     if not dry_run:
         write_report(report)
     if on_event:
@@ -185,6 +188,7 @@ def report_dict(report: BatchReport, pdfs: Mapping[int, tuple[Path | None, str |
         "cancelled": report.cancelled,
         "written": sum(1 for d in report.documents if d.ok),
         "failed": len(report.failed),
+        "replaced": list(report.replaced),
         "documents": docs,
     }
 

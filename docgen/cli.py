@@ -178,6 +178,9 @@ def run_batch_command(argv: Sequence[str]) -> int:
         for doc in report.documents:
             if doc.ok:
                 print(f"  {doc.path}")
+    if report.replaced:
+        print(f"docgen: note: replaced {len(report.replaced)} document(s) left in {args.out} by an earlier run "
+              f"(e.g. {report.replaced[0]}).", file=sys.stderr)
     ungrounded = sum(len(s.ungrounded) for d in report.documents for s in d.sections)
     if ungrounded:
         print(f"docgen: warning: {ungrounded} figure(s) in generated text not found in the data; see 'ungrounded' "

@@ -194,6 +194,7 @@ class BatchReport:
     seconds: float
     model: str
     cancelled: bool = False
+    replaced: tuple[str, ...] = ()  # names of documents that existed before this run and were overwritten
 
     @property
     def failed(self) -> tuple[DocumentResult, ...]:

@@ -97,6 +97,16 @@ def test_colliding_and_unsafe_output_names_are_sanitized(tmp_path, capsys):
     assert not (tmp_path / "etc").exists()
 
 
+def test_rerun_says_which_documents_it_replaced(tmp_path, capsys):
+    args = ["--template", "service-reply", "--data", str(write_csv(tmp_path / "t.csv", TICKETS)),
+            "--out", str(tmp_path / "o"), "--backend", "fake"]
+    assert run(capsys, *args)[0] == 0
+    code, _, err = run(capsys, *args)
+    assert code == 0 and "replaced 3 document(s)" in err
+    report = json.loads((tmp_path / "o" / "docgen-report.json").read_text(encoding="utf-8"))
+    assert sorted(report["replaced"]) == ["reply-T-1.docx", "reply-T-2.docx", "reply-T-3.docx"]
+
+
 def test_dry_run_writes_nothing_and_lists_the_names(tmp_path, capsys):
     data = write_csv(tmp_path / "tickets.csv", TICKETS)
     code, out, _ = run(capsys, "--template", "service-reply", "--data", str(data), "--out", str(tmp_path / "out"),
