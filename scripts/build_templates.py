@@ -37,6 +37,8 @@ def _table(doc, header: list[str], loop: str, cells: list[str], endloop: str = "
     table.rows[0]._tr.get_or_add_trPr().append(repeat)
     if widths:
         table.autofit = False
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = Inches(width)  # w:gridCol, which LibreOffice follows
         for row in table.rows:
             for cell, width in zip(row.cells, widths, strict=True):
                 cell.width = Inches(width)
