@@ -27,6 +27,7 @@ import tomli_w
 
 from docgen import paths
 from docgen.errors import DocgenError, PolicyError
+from docgen.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +291,6 @@ def save_settings(settings: Settings) -> Path:
     if settings.policy_error:
         raise PolicyError(f"Settings cannot be saved while the machine policy is broken: {settings.policy_error}")
     target = paths.settings_file()
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         previous, _ = _read_toml(target, DocgenError)
     except DocgenError:
@@ -305,10 +305,7 @@ def save_settings(settings: Settings) -> Path:
         elif getattr(settings, k) != _FIELDS[k].default:
             value = getattr(settings, k)
             data[k] = list(value) if isinstance(value, tuple) else value
-    tmp = target.with_suffix(".toml.tmp")
-    tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return atomic_write_text(target, tomli_w.dumps(data), label="settings folder")
 
 
 def ensure_std_streams() -> None:

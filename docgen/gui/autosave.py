@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from docgen import paths
+from docgen.errors import DocgenError
+from docgen.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 VERSION = 1
@@ -26,11 +27,9 @@ def save(state: dict[str, Any]) -> Path | None:
     target = autosave_file()
     data = {"version": VERSION, "saved_at": time.time(), **state}
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:
+        atomic_write_text(target, json.dumps(data, ensure_ascii=False, indent=1, default=str),
+                          label="user data folder")
+    except (OSError, DocgenError) as exc:
         log.warning("Cannot autosave to %s: %s", target, exc)
         return None
     return target

@@ -6,13 +6,14 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray
 
 from docgen import paths
+from docgen.errors import DocgenError
+from docgen.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,6 @@ def save(data: dict[str, Any]) -> None:
     """Write the state atomically; a read-only profile only logs a warning."""
     target = state_file()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:
+        atomic_write_text(target, json.dumps(data, indent=1), label="settings folder")
+    except (OSError, DocgenError) as exc:
         log.warning("Cannot save window state to %s: %s", target, exc)
