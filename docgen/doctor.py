@@ -12,16 +12,16 @@ import argparse
 import importlib.util
 import os
 import platform
-import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from docgen import paths
 from docgen.errors import DocgenError
+from docgen.render.pdf import find_soffice, word_available
 from docgen.settings import Settings, load_settings, load_settings_for_app
 from docgen.version import __version__
 
@@ -115,47 +115,12 @@ def check_cpu(features: dict[str, bool] | None = None, machine: str | None = Non
 # ---------------------------------------------------------------- office suite
 
 
-def known_office_paths() -> list[Path]:
-    """Where LibreOffice's ``soffice`` is usually installed when it is not on PATH."""
-    if sys.platform == "win32":
-        roots = [os.environ.get(v) for v in ("ProgramFiles", "ProgramFiles(x86)", "ProgramW6432")]
-        return [Path(r) / "LibreOffice" / "program" / "soffice.exe" for r in roots if r]
-    if sys.platform == "darwin":
-        return [Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")]
-    return [Path("/usr/bin/soffice"), Path("/usr/lib/libreoffice/program/soffice"),
-            Path("/opt/libreoffice/program/soffice"), *sorted(Path("/opt").glob("libreoffice*/program/soffice")),
-            Path("/snap/bin/libreoffice"), Path("/var/lib/flatpak/exports/bin/org.libreoffice.LibreOffice")]
-
-
-def find_office(known: Callable[[], list[Path]] | None = None) -> Path | None:
-    """LibreOffice's soffice (PATH, then :func:`known_office_paths`), or None."""
-    for name in ("soffice", "libreoffice"):
-        found = shutil.which(name)
-        if found:
-            return Path(found)
-    for candidate in (known or known_office_paths)():
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def _word_installed() -> bool:  # pragma: no cover - Windows only
-    if sys.platform != "win32":
-        return False
-    import winreg
-
-    try:
-        winreg.CloseKey(winreg.OpenKey(winreg.HKEY_CLASSES_ROOT, r"Word.Application\CLSID"))
-        return True
-    except OSError:
-        return False
-
-
 def check_office() -> Check:
-    office = find_office()
+    """The office suite PDF export would use (:func:`docgen.render.pdf.find_soffice`, then Word)."""
+    office = find_soffice()
     if office:
         return Check("Office suite", OK, f"{office} (PDF export available)")
-    if _word_installed():
+    if word_available():
         return Check("Office suite", OK, "Microsoft Word (PDF export available)")
     return Check("Office suite", WARN, "no LibreOffice (soffice) on PATH or in the usual places: PDF export is "
                  "disabled, .docx works. Install LibreOffice to enable PDF.")

@@ -10,6 +10,7 @@ import pytest
 
 from docgen import cli, doctor, paths
 from docgen.llm import discovery
+from docgen.render import pdf
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def no_office(monkeypatch, tmp_path):
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    monkeypatch.setattr(doctor, "known_office_paths", lambda: [])
+    monkeypatch.setattr(pdf, "known_office_paths", lambda: [])
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def fake_office(monkeypatch, tmp_path) -> Path:
     soffice.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
     soffice.chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))
-    monkeypatch.setattr(doctor, "known_office_paths", lambda: [])
+    monkeypatch.setattr(pdf, "known_office_paths", lambda: [])
     return soffice
 
 
@@ -128,5 +129,5 @@ def test_office_found_in_a_known_install_path(tmp_path, monkeypatch):
     soffice.write_text("#!/bin/sh\n", encoding="utf-8")
     soffice.chmod(0o755)
     monkeypatch.setenv("PATH", os.fspath(tmp_path / "nothing"))
-    monkeypatch.setattr(doctor, "known_office_paths", lambda: [tmp_path / "missing", soffice])
-    assert doctor.find_office() == soffice
+    monkeypatch.setattr(pdf, "known_office_paths", lambda: [tmp_path / "missing", soffice])
+    assert pdf.find_soffice() == soffice

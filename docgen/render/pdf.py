@@ -32,31 +32,31 @@ from docgen.errors import RenderError
 TIMEOUT_SECONDS = 180
 INSTALL_HINT = ("PDF export needs LibreOffice or Microsoft Word; install LibreOffice from "
                 "https://www.libreoffice.org/download/ (free) or export .docx only.")
-_WINDOWS_PATHS = (
-    r"{ProgramFiles}\LibreOffice\program\soffice.exe",
-    r"{ProgramFiles(x86)}\LibreOffice\program\soffice.exe",
-)
-_MAC_PATHS = ("/Applications/LibreOffice.app/Contents/MacOS/soffice",)
-_UNIX_PATHS = ("/usr/bin/soffice", "/usr/local/bin/soffice", "/opt/libreoffice/program/soffice",
-               "/snap/bin/libreoffice")
+
+
+def known_office_paths() -> list[Path]:
+    """Where LibreOffice's ``soffice`` is usually installed when it is not on PATH (per platform)."""
+    if sys.platform == "win32":
+        roots = [os.environ.get(v) for v in ("ProgramFiles", "ProgramFiles(x86)", "ProgramW6432")]
+        return [Path(r) / "LibreOffice" / "program" / "soffice.exe" for r in roots if r]
+    if sys.platform == "darwin":
+        return [Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")]
+    return [Path("/usr/bin/soffice"), Path("/usr/local/bin/soffice"), Path("/usr/lib/libreoffice/program/soffice"),
+            Path("/opt/libreoffice/program/soffice"), *sorted(Path("/opt").glob("libreoffice*/program/soffice")),
+            Path("/snap/bin/libreoffice"), Path("/var/lib/flatpak/exports/bin/org.libreoffice.LibreOffice")]
 
 
 def find_soffice() -> Path | None:
-    """The LibreOffice executable, or None."""
+    """The LibreOffice executable (PATH, then :func:`known_office_paths`), or None. ``docgen doctor`` reports
+    what this finds, so the report and the converter always agree."""
     for name in ("soffice", "libreoffice"):
         found = shutil.which(name)
         if found:
             return Path(found)
-    if sys.platform == "win32":
-        candidates = [p.format(**{"ProgramFiles": os.environ.get("ProgramFiles", r"C:\Program Files"),
-                                  "ProgramFiles(x86)": os.environ.get("ProgramFiles(x86)",
-                                                                      r"C:\Program Files (x86)")})
-                      for p in _WINDOWS_PATHS]
-    elif sys.platform == "darwin":
-        candidates = list(_MAC_PATHS)
-    else:
-        candidates = list(_UNIX_PATHS)
-    return next((Path(c) for c in candidates if Path(c).is_file()), None)
+    for candidate in known_office_paths():
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def word_available() -> bool:
