@@ -245,7 +245,7 @@ def run_row_sections(job: DocumentJob, context: dict[str, Any], generator: Gener
                 gen, _params, row[section.id] = json_reply(section, prompt.messages, generator, params, record,
                                                            None, cancel)
             else:
-                gen = generator.generate(prompt.messages, params, choices=section.choices, cancel=cancel)
+                gen = ask_model(generator, section, prompt.messages, params, record, cancel=cancel)
                 row[section.id] = gen.text.strip()
             tokens += gen.tokens
             prompt_tokens += gen.prompt_tokens
@@ -347,20 +347,18 @@ def write_section(job: DocumentJob, prompt: SectionPrompt, generator: Generator,
     cleaned = None
     if section.format == "json":
         gen, params, _value = json_reply(section, prompt.messages, generator, params, job.record, on_token, cancel)
-    for attempt in (0, 1) if section.format != "json" else ():
-        if attempt:
-            params = dataclasses.replace(params, seed=params.seed + 1)
-        try:
-            gen = generator.generate(prompt.messages, params, choices=section.choices, on_token=on_token,
-                                     cancel=cancel)
-        except DocgenError:
-            raise
-        except Exception as exc:  # a backend failure must name the section, not crash the batch
-            raise DocgenError(f"The model failed on section '{section.id}' ({job.record}): {exc}") from exc
-        cleaned = clean_text(gen.text, prompt="\n".join(m.content for m in prompt.messages), title=section.title,
-                             finish_reason=gen.finish_reason) if section.format in ("markdown", "text") else None
-        if cleaned is None or cleaned.text:
-            break
+    else:
+        for attempt in (0, 1):
+            if attempt:
+                params = dataclasses.replace(params, seed=params.seed + 1)
+            gen = ask_model(generator, section, prompt.messages, params, job.record, on_token=on_token,
+                            cancel=cancel)
+            if section.format not in ("markdown", "text"):
+                break
+            cleaned = clean_text(gen.text, prompt="\n".join(m.content for m in prompt.messages),
+                                 title=section.title, finish_reason=gen.finish_reason)
+            if cleaned.text:
+                break
     text = cleaned.text if cleaned is not None else gen.text.strip()
     warnings: tuple[str, ...] = ()
     if gen.finish_reason == "length":
@@ -371,6 +369,20 @@ def write_section(job: DocumentJob, prompt: SectionPrompt, generator: Generator,
           tokens_per_second=gen.tokens / gen.seconds if gen.seconds else 0.0)
     return SectionResult(section.id, text, gen.tokens, gen.prompt_tokens, gen.seconds, params, warnings=warnings)
 
+
+
+def ask_model(generator: Generator, section: SectionSpec, messages: Sequence[Any], params: GenerationParams,
+              record: str, *, on_token: TokenCallback | None = None, cancel: CancelToken | None = None) -> Generation:
+    """One backend call for ``section``: its choices, or its schema for ``format = "json"`` (only then, so
+    backends without a ``schema`` keyword keep working). A backend failure that is not already a DocgenError
+    becomes one naming the section and the record, so one bad row never ends a batch with a bare traceback."""
+    extra: dict[str, Any] = {"schema": section.schema} if section.format == "json" else {"choices": section.choices}
+    try:
+        return generator.generate(messages, params, on_token=on_token, cancel=cancel, **extra)
+    except DocgenError:
+        raise
+    except Exception as exc:  # a backend failure must name the section, not crash the batch
+        raise DocgenError(f"The model failed on section '{section.id}' ({record}): {exc}") from exc
 
 def json_problem(text: str, schema: Mapping[str, Any] | None) -> str | None:
     """Why ``text`` is not a JSON value valid for ``schema`` ("valid JSON: ...", "valid for the section's
@@ -395,12 +407,7 @@ def json_reply(section: SectionSpec, messages: Sequence[Any], generator: Generat
     for attempt in (0, 1):
         if attempt:
             params = dataclasses.replace(params, seed=params.seed + 1)
-        try:
-            gen = generator.generate(messages, params, on_token=on_token, cancel=cancel, schema=section.schema)
-        except DocgenError:
-            raise
-        except Exception as exc:  # a backend failure must name the section, not crash the batch
-            raise DocgenError(f"The model failed on section '{section.id}' ({record}): {exc}") from exc
+        gen = ask_model(generator, section, messages, params, record, on_token=on_token, cancel=cancel)
         problem = json_problem(gen.text, section.schema)
         if problem is None:
             return gen, params, json.loads(gen.text)
