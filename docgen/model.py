@@ -149,6 +149,27 @@ class GenerationParams:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """A problem the claim check found in a section's text, anchored on the sentence that has it.
+
+    ``kind``: what is wrong (``unsupported`` figure, ``misattributed`` figure, invented ``entity`` or ``name``,
+    unsupported ``derived`` figure, ``echo`` of the prompt, chat-template ``markup``, ``placeholder``,
+    ``commitment`` the template does not offer). ``start``/``end``: character offsets of the sentence in the
+    section's text (``text[start:end] == sentence``); ``claim``: the figure or phrase at fault; ``message``:
+    what the reader is told; ``evidence``: what the data says instead, when it says something
+    ("Total sales are $2,297,200.86"), else "".
+    """
+
+    kind: str
+    sentence: str
+    start: int
+    end: int
+    claim: str
+    message: str
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
 class SectionResult:
     """What the model wrote for one section, with its cost."""
 
@@ -164,6 +185,8 @@ class SectionResult:
     #: figures in the text that the data does not support (:mod:`docgen.grounding`), as written; their
     #: messages are also in ``warnings``
     ungrounded: tuple[str, ...] = ()
+    #: problems the claim check found, each anchored on its sentence (shown in Word, the GUI and the report)
+    marks: tuple[Mark, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The Generator interface every model backend implements, and what one call returns."""
+"""The Generator interface every model backend implements, what one call returns, and :func:`generate_all`
+(several requests at once: a backend with ``generate_many`` decodes them together, any other one in turn)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from docgen.cancel import CancelToken
 from docgen.model import GenerationParams
 
 TokenCallback = Callable[[str], None]
+#: ``(request index, text delta)`` for :func:`generate_all`.
+IndexedTokenCallback = Callable[[int, str], None]
 
 
 @dataclass(frozen=True)
@@ -74,3 +77,37 @@ class Generator(Protocol):
     def close(self) -> None:
         """Free the model's memory."""
         ...
+
+
+@dataclass(frozen=True)
+class Request:
+    """One generation of a :func:`generate_all` call: the arguments of :meth:`Generator.generate` as data.
+
+    ``choices``/``schema`` have the meaning they have there (at most one of them is non-empty).
+    """
+
+    messages: Sequence[Message]
+    params: GenerationParams
+    choices: Sequence[str] = ()
+    schema: dict[str, Any] | None = None
+
+
+def generate_all(generator: Generator, requests: Sequence[Request], *, on_token: IndexedTokenCallback | None = None,
+                 cancel: CancelToken | None = None) -> list[Generation]:
+    """Run every request; returns one :class:`Generation` per request, in order.
+
+    A backend that can decode several sequences at once offers ``generate_many(requests, on_token=, cancel=)``
+    with this signature and contract (same text as one ``generate`` call per request with the same seed); any
+    other backend gets one ``generate`` call per request, in turn. ``on_token(i, piece)`` streams request ``i``.
+    Raises what ``generate`` raises (Cancelled, ContextOverflow, ...); on an exception no result is returned.
+    """
+    many = getattr(generator, "generate_many", None)
+    if many is not None:
+        return list(many(requests, on_token=on_token, cancel=cancel))
+    out = []
+    for i, req in enumerate(requests):
+        stream = (lambda piece, i=i: on_token(i, piece)) if on_token else None
+        extra: dict[str, Any] = {"schema": req.schema} if req.schema is not None else {}
+        out.append(generator.generate(req.messages, req.params, choices=req.choices, on_token=stream,
+                                      cancel=cancel, **extra))
+    return out

@@ -1,19 +1,4 @@
-"""The ``docgen`` command line: a thin shell over batch mode, the template tools and the desktop app.
-
-Forms::
-
-    docgen                                  open the desktop app (same as ``docgen gui``)
-    docgen --template ID_OR_PATH --data FILE --out DIR [--set name=value ...] [--model PATH] [--seed N]
-           [--backend llamacpp|fake] [--sheet NAME] [--dry-run] [--strict-grounding] [--pdf]
-    docgen templates list
-    docgen templates check PATH
-    docgen doctor                           check folders, policy, model, CPU and office suite (IT)
-    docgen inspect FILE.docx [--json]       the provenance docgen wrote into a document (and its sidecar)
-    docgen --version
-
-Exit codes (DESIGN.md section 6): 0 all documents written; 1 some documents failed (the report lists them);
-2 usage, template, data or model error before any work; 130 cancelled (Ctrl+C).
-"""
+"""``docgen --template ID --data FILE --out DIR``: batch mode, one document per file or per row."""
 
 from __future__ import annotations
 
@@ -30,8 +15,8 @@ from docgen.cancel import CancelToken
 from docgen.errors import DocgenError
 from docgen.model import ProgressEvent
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
-SUBCOMMANDS = ("templates", "gui", "doctor", "inspect")
+from docgen.cli.common import EXIT_CANCELLED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+
 log = logging.getLogger(__name__)
 
 
@@ -215,104 +200,3 @@ def _export_pdfs(report: Any, cancel: CancelToken) -> int:
         for err in failed:
             print(f"  {err}", file=sys.stderr)
     return len(failed)
-
-
-def templates_command(argv: Sequence[str]) -> int:
-    """``docgen templates list`` and ``docgen templates check PATH``."""
-    parser = argparse.ArgumentParser(prog="docgen templates", description="List or check template packages.")
-    sub = parser.add_subparsers(dest="action", required=True)
-    sub.add_parser("list", help="list bundled, site and user templates")
-    check = sub.add_parser("check", help="check a template package (or a bare .docx)")
-    check.add_argument("path", type=Path)
-    args = parser.parse_args(argv)
-    from docgen.templates.catalog import scan
-
-    if args.action == "list":
-        for entry in scan():
-            if entry.spec:
-                s = entry.spec
-                print(f"{s.id:<20} {s.version:<8} {entry.source:<8} {s.mode:<6} {s.name}")
-                if s.description:
-                    print(f"{'':<20} {s.description}")
-            else:
-                print(f"{entry.path.name:<20} {'':<8} {entry.source:<8} INVALID: {entry.error}")
-        return EXIT_OK
-    from docgen.checks import check_template
-
-    try:
-        lines, problems = check_template(args.path)
-    except DocgenError as exc:
-        print(f"docgen: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    print("\n".join(lines))
-    if problems:
-        print(f"\n{len(problems)} problem(s):")
-        for problem in problems:
-            print(f"  - {problem}")
-        return EXIT_SOME_FAILED
-    print("\nNo problems found.")
-    return EXIT_OK
-
-
-def inspect_command(argv: Sequence[str]) -> int:
-    """``docgen inspect FILE.docx [--json]``: print a document's provenance; exit 2 if there is none."""
-    parser = argparse.ArgumentParser(prog="docgen inspect", description="Show how docgen wrote a document.")
-    parser.add_argument("path", type=Path, help="a .docx written by docgen")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    args = parser.parse_args(argv)
-    from docgen import provenance
-    from docgen.render import read_provenance
-
-    if not args.path.is_file():
-        print(f"docgen: error: {args.path} does not exist.", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        props = read_provenance(args.path)
-    except Exception as exc:  # noqa: BLE001 - python-docx raises several types for a file that is not a .docx
-        print(f"docgen: error: {args.path} is not a Word document (.docx): {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if "docgen_version" not in props:
-        print(f"docgen: error: {args.path}: this document was not written by docgen (it has no docgen "
-              "provenance).", file=sys.stderr)
-        return EXIT_USAGE
-    info = provenance.inspection(args.path, props, provenance.read_sidecar(args.path))
-    if args.json:
-        import json
-
-        print(json.dumps(info, indent=2, ensure_ascii=False))
-    else:
-        print(provenance.format_inspection(info))
-    return EXIT_OK
-
-
-def gui_command(argv: Sequence[str]) -> int:
-    """Open the desktop app."""
-    try:
-        from docgen.gui.app import run
-    except ImportError as exc:
-        print(f"docgen: error: the desktop app is not available ({exc}). Install PySide6-Essentials.",
-              file=sys.stderr)
-        return EXIT_USAGE
-    return run(list(argv))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``docgen`` console script. Returns the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv:
-        return gui_command([])
-    if argv[0] == "templates":
-        return templates_command(argv[1:])
-    if argv[0] == "doctor":
-        from docgen.doctor import main as doctor_main
-
-        return doctor_main(argv[1:])
-    if argv[0] == "gui":
-        return gui_command(argv[1:])
-    if argv[0] == "inspect":
-        return inspect_command(argv[1:])
-    return run_batch_command(argv)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

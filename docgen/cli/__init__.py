@@ -1,0 +1,55 @@
+"""The ``docgen`` command line: a thin shell over batch mode, the template tools and the desktop app.
+
+Forms::
+
+    docgen                                  open the desktop app (same as ``docgen gui``)
+    docgen --template ID_OR_PATH --data FILE --out DIR [--set name=value ...] [--model PATH] [--seed N]
+           [--backend llamacpp|fake] [--sheet NAME] [--dry-run] [--strict-grounding] [--pdf]
+    docgen templates list
+    docgen templates check PATH
+    docgen doctor                           check folders, policy, model, CPU and office suite (IT)
+    docgen inspect FILE.docx [--json]       the provenance docgen wrote into a document (and its sidecar)
+    docgen --version
+
+Each subcommand lives in its own module (``<name>_command.py``) and is listed in :data:`SUBCOMMANDS`, which maps
+the word after ``docgen`` to ``module:function``; the function takes the remaining arguments and returns the exit
+code (:mod:`docgen.cli.common`). Anything else is batch mode. Modules are imported only when their word is used,
+so ``docgen --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+from docgen.cli.common import EXIT_CANCELLED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+
+#: word after ``docgen`` -> "module:function" (module relative to docgen.cli unless it starts with "docgen.")
+SUBCOMMANDS: dict[str, str] = {
+    "templates": "templates_command:templates_command",
+    "doctor": "docgen.doctor:main",
+    "gui": "gui_command:gui_command",
+    "inspect": "inspect_command:inspect_command",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``docgen`` console script. Returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        from docgen.cli.gui_command import gui_command
+
+        return gui_command([])
+    target = SUBCOMMANDS.get(argv[0])
+    if target is None:
+        from docgen.cli.batch_command import run_batch_command
+
+        return run_batch_command(argv)
+    module, _, function = target.partition(":")
+    if not module.startswith("docgen."):
+        module = f"docgen.cli.{module}"
+    return getattr(importlib.import_module(module), function)(argv[1:])
+
+
+__all__ = ["main", "SUBCOMMANDS", "EXIT_OK", "EXIT_SOME_FAILED", "EXIT_USAGE", "EXIT_CANCELLED"]
