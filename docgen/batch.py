@@ -24,8 +24,9 @@ from docgen.cancel import CancelToken
 from docgen.errors import Cancelled, DocgenError, RenderError
 from docgen.files import atomic_write_text, prepare_folder
 from docgen.llm.base import Generator
+from docgen.llm.schedule import Outcome, Steps, run_many
 from docgen.model import BatchReport, Dataset, DocumentResult, ProgressEvent, TemplateSpec
-from docgen.pipeline import DocumentJob, RunOptions, base_context, generate, output_name, rehearse
+from docgen.pipeline import DocumentJob, RunOptions, base_context, document_steps, output_name, rehearse
 
 REPORT_NAME = "docgen-report.json"
 # Windows reserves these device names with any extension (Microsoft, "Naming Files, Paths, and Namespaces").
@@ -84,14 +85,16 @@ def plan_jobs(template: TemplateSpec, dataset: Dataset, values: Mapping[str, Any
 def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, out_dir: Path, *,
               values: Mapping[str, Any] | None = None, options: RunOptions = RunOptions(),
               on_event: Callable[[ProgressEvent], None] | None = None, cancel: CancelToken | None = None,
-              dry_run: bool = False) -> BatchReport:
+              dry_run: bool = False, width: int = 1) -> BatchReport:
     """Write every document of the run into ``out_dir`` and the JSON report beside them.
 
     A DocgenError or backend failure in one document is recorded in its DocumentResult and the run goes on;
-    Cancelled stops the run (the report marks it cancelled). ``dry_run`` rehearses every document
-    (:func:`docgen.pipeline.rehearse`: output name, fields, aggregates and a render with placeholder sections,
-    no model) and writes nothing at all, not even the folder or the report.
-    Raises RenderError if ``out_dir`` cannot be written (before any work).
+    Cancelled stops the run (the report marks it cancelled and keeps the documents finished before). ``width``
+    documents are in progress at once (:func:`docgen.llm.schedule.run_many`): their model requests reach the
+    backend together, which decodes them as parallel sequences when it can; 1 writes one document after the
+    other. ``dry_run`` rehearses every document (:func:`docgen.pipeline.rehearse`: output name, fields,
+    aggregates and a render with placeholder sections, no model) and writes nothing at all, not even the
+    folder or the report. Raises RenderError if ``out_dir`` cannot be written (before any work).
     """
     values = dict(values or {})
     if not dry_run:
@@ -99,38 +102,45 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
     jobs = plan_jobs(template, dataset, values)
     started = time.perf_counter()
     used: set[str] = set()
-    documents: list[DocumentResult] = []
     replaced: list[str] = []
     cancelled = False
     if on_event:
         on_event(ProgressEvent("run_started", documents=len(jobs)))
-    for index, job in enumerate(jobs):
-        if cancel and cancel.cancelled:
-            cancelled = True
-            break
-        t0 = time.perf_counter()
-        row = dataset.row_numbers[job.row_index] if job.row_index is not None else None
+    if dry_run:
+        documents = _rehearse_all(jobs, out_dir, used, cancel)
+        cancelled = bool(cancel and cancel.cancelled)
+    else:
+        begun: dict[int, float] = {}
+        finished: dict[int, DocumentResult] = {}
+
+        def work(index: int, job: DocumentJob) -> Callable[[], Steps[DocumentResult]]:
+            def start() -> Steps[DocumentResult]:
+                begun[index] = time.perf_counter()
+                name = unique_name(safe_filename(output_name(job, base_context(job)), default=template.id), used)
+                if (out_dir / name).exists():
+                    replaced.append(name)
+                return document_steps(job, generator, out_dir / name, options=options, on_event=on_event,
+                                      cancel=cancel, doc_index=index, doc_total=len(jobs))
+            return start
+
+        def done(outcome: Outcome) -> None:
+            job = jobs[outcome.index]
+            if outcome.error is None:
+                finished[outcome.index] = outcome.value
+                return
+            seconds = time.perf_counter() - begun.get(outcome.index, time.perf_counter())
+            message = failure_message(job, outcome.error)
+            finished[outcome.index] = DocumentResult(outcome.index, None, job.row_number, seconds=seconds,
+                                                     error=message)
+            if on_event:
+                on_event(ProgressEvent("document_failed", document=outcome.index, documents=len(jobs), text=message))
+
         try:
-            if dry_run:
-                name = unique_name(safe_filename(rehearse(job), default=template.id), used)
-                documents.append(DocumentResult(index, out_dir / name, row, seconds=time.perf_counter() - t0))
-                continue
-            name = unique_name(safe_filename(output_name(job, base_context(job)), default=template.id), used)
-            if (out_dir / name).exists():
-                replaced.append(name)
-            documents.append(generate(job, generator, out_dir / name, options=options, on_event=on_event,
-                                      cancel=cancel, doc_index=index, doc_total=len(jobs)))
+            run_many((work(i, job) for i, job in enumerate(jobs)), generator, width=width, cancel=cancel,
+                     on_outcome=done)
         except Cancelled:
             cancelled = True
-            break
-        except DocgenError as exc:
-            message = str(exc) if job.record in str(exc) else f"{job.record}: {exc}"
-            documents.append(DocumentResult(index, None, row, seconds=time.perf_counter() - t0, error=message))
-        except Exception as exc:  # noqa: BLE001 - one bad row must never end the batch
-            documents.append(DocumentResult(index, None, row, seconds=time.perf_counter() - t0,
-                                            error=f"{job.record}: unexpected error ({type(exc).__name__}): {exc}"))
-        if documents[-1].error and on_event:
-            on_event(ProgressEvent("document_failed", document=index, documents=len(jobs), text=documents[-1].error))
+        documents = [finished[i] for i in sorted(finished)]
     report = BatchReport(template.id, dataset.path, out_dir, tuple(documents), time.perf_counter() - started,
                          generator.name, cancelled, tuple(replaced))
     if not dry_run:
@@ -138,6 +148,31 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
     if on_event:
         on_event(ProgressEvent("run_done", document=len(documents), documents=len(jobs)))
     return report
+
+
+def _rehearse_all(jobs: list[DocumentJob], out_dir: Path, used: set[str], cancel: CancelToken | None
+                  ) -> list[DocumentResult]:
+    """``--dry-run``: rehearse each job (no model) and name its file; a failure is that document's error."""
+    documents = []
+    for index, job in enumerate(jobs):
+        if cancel and cancel.cancelled:
+            break
+        t0 = time.perf_counter()
+        try:
+            name = unique_name(safe_filename(rehearse(job), default=job.template.id), used)
+            documents.append(DocumentResult(index, out_dir / name, job.row_number, seconds=time.perf_counter() - t0))
+        except Exception as exc:  # noqa: BLE001 - one bad row must never end the batch
+            documents.append(DocumentResult(index, None, job.row_number, seconds=time.perf_counter() - t0,
+                                            error=failure_message(job, exc)))
+    return documents
+
+
+def failure_message(job: DocumentJob, exc: BaseException) -> str:
+    """How the report names a document's failure: the DocgenError's message (prefixed with the record when it
+    does not name it), or "unexpected error (Type): ..." for anything else."""
+    if isinstance(exc, DocgenError):
+        return str(exc) if job.record in str(exc) else f"{job.record}: {exc}"
+    return f"{job.record}: unexpected error ({type(exc).__name__}): {exc}"
 
 
 def export_pdfs(report: BatchReport, cancel: CancelToken | None = None) -> dict[int, tuple[Path | None, str | None]]:

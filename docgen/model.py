@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -257,3 +258,53 @@ class ProgressEvent:
     tokens: int = 0
     tokens_per_second: float = 0.0
     path: Path | None = None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Per-run choices that are not part of the template: sampling defaults and where the model came from.
+
+    ``seed``/``temperature`` apply to sections that do not set their own (choice sections default to 0, greedy).
+    ``strict_grounding`` (``--strict-grounding``): a document with any figure the data does not support
+    (:mod:`docgen.grounding`) fails instead of being written.
+    """
+
+    seed: int = 42
+    temperature: float = 0.3
+    model_sha256: str = ""
+    strict_grounding: bool = False
+
+
+@dataclass
+class DocumentJob:
+    """What one document is made of. ``row_index`` is the 0-based record in rows mode (None in table mode).
+
+    ``fixed_sections`` maps section id -> text to use instead of generating (the GUI's edited or locked
+    sections); ``only_sections``, when given, limits generation to those ids (regenerating one section);
+    ``seeds`` maps section id -> seed for that section (the GUI's "new seed").
+    """
+
+    template: TemplateSpec
+    dataset: Dataset
+    values: Mapping[str, Any] = field(default_factory=dict)
+    row_index: int | None = None
+    fixed_sections: Mapping[str, str] = field(default_factory=dict)
+    only_sections: Sequence[str] | None = None
+    seeds: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def record(self) -> str:
+        """How error messages name this document's data: ``row 7 of sales.csv`` or ``sales.csv``."""
+        if self.row_index is None:
+            return self.dataset.path.name
+        return f"row {self.dataset.row_numbers[self.row_index]} of {self.dataset.path.name}"
+
+    @property
+    def row_number(self) -> int | None:
+        """The file's row number of this document's record (rows mode), else None."""
+        return None if self.row_index is None else self.dataset.row_numbers[self.row_index]
+
+    def wants(self, section_id: str) -> bool:
+        """True when section ``section_id`` is to be generated in this run (not fixed, and selected)."""
+        return section_id not in self.fixed_sections and (self.only_sections is None
+                                                          or section_id in self.only_sections)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from docgen.cancel import CancelToken
@@ -83,13 +83,17 @@ class Generator(Protocol):
 class Request:
     """One generation of a :func:`generate_all` call: the arguments of :meth:`Generator.generate` as data.
 
-    ``choices``/``schema`` have the meaning they have there (at most one of them is non-empty).
+    ``choices``/``schema`` have the meaning they have there (at most one of them is non-empty). ``on_token``
+    streams this request's text deltas; ``what`` names it in error messages ("section 'summary' (row 3 of
+    tickets.csv)"). Neither takes part in equality (a cache key is messages + params + choices + schema).
     """
 
     messages: Sequence[Message]
     params: GenerationParams
     choices: Sequence[str] = ()
     schema: dict[str, Any] | None = None
+    on_token: TokenCallback | None = field(default=None, compare=False, repr=False)
+    what: str = field(default="", compare=False)
 
 
 def generate_all(generator: Generator, requests: Sequence[Request], *, on_token: IndexedTokenCallback | None = None,
@@ -97,17 +101,30 @@ def generate_all(generator: Generator, requests: Sequence[Request], *, on_token:
     """Run every request; returns one :class:`Generation` per request, in order.
 
     A backend that can decode several sequences at once offers ``generate_many(requests, on_token=, cancel=)``
-    with this signature and contract (same text as one ``generate`` call per request with the same seed); any
-    other backend gets one ``generate`` call per request, in turn. ``on_token(i, piece)`` streams request ``i``.
-    Raises what ``generate`` raises (Cancelled, ContextOverflow, ...); on an exception no result is returned.
+    with this signature and contract (same text as one ``generate`` call per request with the same seed, each
+    request's own ``on_token`` called with its deltas); any other backend gets one ``generate`` call per
+    request, in turn. ``on_token(i, piece)`` also streams request ``i``. Raises what ``generate`` raises
+    (Cancelled, ContextOverflow, ...); on an exception no result is returned.
     """
     many = getattr(generator, "generate_many", None)
     if many is not None:
         return list(many(requests, on_token=on_token, cancel=cancel))
     out = []
     for i, req in enumerate(requests):
-        stream = (lambda piece, i=i: on_token(i, piece)) if on_token else None
-        extra: dict[str, Any] = {"schema": req.schema} if req.schema is not None else {}
-        out.append(generator.generate(req.messages, req.params, choices=req.choices, on_token=stream,
-                                      cancel=cancel, **extra))
+        out.append(generator.generate(req.messages, req.params, choices=req.choices, on_token=request_stream(req, i, on_token),
+                                      cancel=cancel, **({"schema": req.schema} if req.schema is not None else {})))
     return out
+
+
+def request_stream(req: Request, index: int, on_token: IndexedTokenCallback | None) -> TokenCallback | None:
+    """The per-token callback for request ``index``: its own ``on_token`` and the indexed one, either or both."""
+    own = req.on_token
+    if on_token is None:
+        return own
+    if own is None:
+        return lambda piece: on_token(index, piece)
+
+    def both(piece: str) -> None:
+        own(piece)
+        on_token(index, piece)
+    return both
