@@ -18,7 +18,8 @@ import datetime as dt
 from typing import Any
 
 from jinja2 import StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
+
+from docgen.sandbox import BoundedSandbox
 
 
 def _num(value: Any) -> float | int | None:
@@ -73,12 +74,13 @@ def date(value: Any, fmt: str = "%d %B %Y") -> str:
     return str(value)
 
 
-def make_environment(*, autoescape: bool = False) -> SandboxedEnvironment:
-    """A sandboxed Jinja environment with StrictUndefined and docgen's filters.
+def make_environment(*, autoescape: bool = False) -> BoundedSandbox:
+    """A sandboxed Jinja environment with StrictUndefined and docgen's filters, whose renders are bounded in
+    time, output and value sizes (:mod:`docgen.sandbox`, bounds in :mod:`docgen.limits`).
 
     ``autoescape=True`` is for template.docx (XML); prompts and file names use plain text.
     A missing value raises ``jinja2.UndefinedError`` instead of rendering blank.
     """
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=autoescape, keep_trailing_newline=False)
+    env = BoundedSandbox(undefined=StrictUndefined, autoescape=autoescape, keep_trailing_newline=False)
     env.filters.update(number=number, money=money, percent=percent, date=date)
     return env

@@ -68,13 +68,13 @@ def test_bom_crlf_tab_file_strips_bom_and_reads_quotes():
     assert ds.row_numbers == (2, 3, 4)
 
 
-def test_quoted_newlines_keep_the_text_and_number_rows_by_their_first_line():
+def test_quoted_newlines_keep_the_text_and_number_rows_as_records():
     ds = load_dataset(DATA / "quoted_newlines.csv")
     assert ds.rows[0]["message"] == "First line\nsecond line\nthird line"
     assert ds.rows[2]["customer"] == "Carla, Jr."
     assert ds.rows[2]["message"] == 'Said "hi"\r\nthen left'
-    # the first record spans lines 2-4, so the next record starts on line 5
-    assert ds.row_numbers == (2, 5, 6)
+    # the first record spans lines 2-4, but rows count records as a spreadsheet shows them
+    assert ds.row_numbers == (2, 3, 4)
 
 
 def test_leading_zero_and_id_columns_stay_text():

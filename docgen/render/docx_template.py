@@ -52,6 +52,7 @@ from docgen.render.properties import set_provenance
 from docgen.render.reproducible import normalized_zip
 from docgen.render.sanitize import sanitize_text, sanitize_value
 from docgen.render.split_tags import join_split_tags
+from docgen.sandbox import render_budget
 
 _BLOCK_TAG = re.compile(r"\{\{p\s+(.+?)\s*\}\}", re.S)
 _RUN = re.compile(r"<w:r(?:\s[^>]*)?>.*?</w:r>", re.S)
@@ -325,7 +326,8 @@ def render_document(
         ctx["sections"] = build_sections(tpl, sections)
         env = template_environment()
         env.filters["docgen_run"] = tpl.run_filter
-        tpl.render(ctx, env, autoescape=True)
+        with render_budget():  # one time and output budget for all parts (docgen.limits)
+            tpl.render(ctx, env, autoescape=True)
         finish_document(tpl.docx)
     except DocgenError:
         raise

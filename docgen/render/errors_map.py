@@ -249,6 +249,15 @@ def _keys_of(path: str, context: Mapping[str, Any], part_text: str) -> list[str]
 def other_error(exc: BaseException, loc: Location | None, template: object) -> TemplateError | RenderError:
     """Unsafe-attribute (sandbox) errors become TemplateError; everything else RenderError, with the place."""
     where = f" in {loc}" if loc else ""
+    from docgen.sandbox import LimitExceeded
+
+    if isinstance(exc, LimitExceeded):
+        return TemplateError(f"{template}: the tag{where} {exc}.")
+    if isinstance(exc, RecursionError):
+        return TemplateError(
+            f"{template}: the tag{where} calls itself without end (a macro or a recursive loop that never stops). "
+            "Give the macro a condition that ends the calls, or remove it."
+        )
     if isinstance(exc, jinja2.exceptions.SecurityError):
         return TemplateError(
             f"{template}: a tag{where} uses something docgen's sandbox forbids ({exc}). Remove access to "

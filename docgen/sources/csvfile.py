@@ -8,8 +8,11 @@ cp1251 Cyrillic, Shift-JIS, etc. are still recognized while a short French or Ge
 (Limit: a short cp1250 Polish/Czech file can still be taken for cp1252; no detector can tell them apart on a
 few words.) Delimiter: one of ``,`` ``;`` tab ``|``, chosen by :func:`detect_delimiter`.
 Records follow RFC 4180 as Python's :mod:`csv` reads it: quoted fields may hold delimiters, quotes ("") and
-line breaks; CRLF, LF and CR line ends are all fine. The header is the first non-empty line; row numbers are
-the line on which a record *starts* (the header is row 1, so the first record is normally row 2).
+line breaks; CRLF, LF and CR line ends are all fine. The header is the first non-empty line. Row numbers count *records* as a spreadsheet
+shows them (the header is row 1, the first record row 2; a blank line is a row too), so a value with line breaks
+inside quotes does not shift the rows after it; messages also give the file line where a record starts when
+that differs. One value may hold up to :attr:`docgen.limits.Limits.cell_bytes` characters (16 M; Python's
+``csv`` stops at 128 K by default).
 Numbers prefer the decimal comma when the delimiter is ``;`` (see :mod:`docgen.sources.columns`).
 """
 
@@ -21,6 +24,7 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+from docgen import limits
 from docgen.errors import DataError
 from docgen.model import Dataset
 from docgen.sources.columns import COMMA, POINT
@@ -138,8 +142,16 @@ def detect_delimiter(text: str) -> str:
     return best
 
 
+def _set_cell_limit() -> int:
+    """Let :mod:`csv` read values up to the cell bound (process-wide; only docgen reads CSV here). Returns it."""
+    bound = limits.current().cell_bytes
+    csv.field_size_limit(bound)
+    return bound
+
+
 def _parse_sample(sample: str, delimiter: str) -> list[list[str]]:
     rows: list[list[str]] = []
+    _set_cell_limit()
     try:
         for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter):
             rows.append(row)
@@ -151,21 +163,33 @@ def _parse_sample(sample: str, delimiter: str) -> list[list[str]]:
 
 
 def _records(path: Path, text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(line where the record starts, fields) for each non-blank record."""
+    """(row number, fields) for each non-blank record; rows count records (module docstring)."""
+    _set_cell_limit()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     line = 0
+    row_number = 0
     while True:
         start = line + 1
+        row_number += 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
+            where = _line_note(row_number, start)
+            if "field larger than field limit" in str(exc):
+                raise DataError(
+                    path,
+                    f"a value in this row{where} is longer than the limit of {limits.describe('cell_bytes')}. Such a "
+                    'value is usually a double quote (") that is never closed and swallows the rest of the file: '
+                    "close or remove it. If the value really is that long, raise the limit.",
+                    row=row_number,
+                ) from None
             raise DataError(
                 path,
-                f"cannot split this line into values ({exc}). Check the quotes on that line, or save the file "
+                f"cannot split this row{where} into values ({exc}). Check the quotes on that line, or save the file "
                 "again from the program that made it.",
-                row=start,
+                row=row_number,
             ) from None
         line = reader.line_num
         if delimiter in "\t|" and any("\n" in cell and delimiter in cell for cell in row):
@@ -173,9 +197,15 @@ def _records(path: Path, text: str, delimiter: str) -> Iterator[tuple[int, list[
             # swallowed the following records (tab and pipe are not typed inside a cell).
             raise DataError(
                 path,
-                f'a double quote (") opens a value here that only closes on line {line}, swallowing the lines '
-                'in between. Remove the stray quote, or double it ("") if it belongs to the text.',
-                row=start,
+                f'a double quote (") opens a value in this row{_line_note(row_number, start)} that only closes '
+                f'on line {line}, swallowing the lines in between. Remove the stray quote, or double it ("") if it '
+                "belongs to the text.",
+                row=row_number,
             )
         if row and any(cell.strip() for cell in row):
-            yield start, row
+            yield row_number, row
+
+
+def _line_note(row_number: int, line: int) -> str:
+    """" (it starts on line 7 of the file)" when quoted line breaks make the row number and the line differ."""
+    return "" if row_number == line else f" (it starts on line {line} of the file)"

@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from docgen import limits
 from docgen.errors import DataError
 from docgen.model import Dataset
 from docgen.sources.table import build_dataset
@@ -50,6 +51,9 @@ def read_json(path: Path, data: bytes, sha256: str) -> Dataset:
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}. Fix the file there (a JSON "
             "validator shows the spot), or export it again.",
         ) from None
+    except RecursionError:
+        raise _too_deep(path, _deep_spot(text)) from None
+    _check_depth(path, document, text)
     records = _records(path, document)
     flat = [_flatten(path, index, record) for index, record in enumerate(records, start=1)]
     names: dict[str, None] = {}
@@ -60,6 +64,54 @@ def read_json(path: Path, data: bytes, sha256: str) -> Dataset:
         raise DataError(path, "the records have no keys, so there are no columns. Add data to the records.")
     rows = ((index, [record.get(n) for n in header]) for index, record in enumerate(flat, start=1))
     return build_dataset(path, header, None, rows, sha256=sha256, kind="JSON file", label=_key_label)
+
+
+def _too_deep(path: Path, where: str) -> DataError:
+    return DataError(
+        path,
+        f"the JSON data is nested too deeply{where}: more than {limits.describe('nesting_depth')}. docgen reads "
+        "flat tables (a record may hold objects a few levels deep); export the data as a list of records.",
+    )
+
+
+def _deep_spot(text: str) -> str:
+    """" (at line L, column C)": where the nesting first goes past the bound, found without recursion."""
+    bound = limits.current().nesting_depth
+    depth, line, col = 0, 1, 0
+    in_string = escaped = False
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > bound:
+                return f" (at line {line}, column {col})"
+        elif ch in "]}":
+            depth -= 1
+    return ""
+
+
+def _check_depth(path: Path, document: Any, text: str) -> None:
+    """Raise DataError when objects/lists nest deeper than the bound (iterative: any depth is safe)."""
+    bound = limits.current().nesting_depth
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > bound:
+                raise _too_deep(path, _deep_spot(text))
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def _key_label(index: int) -> str:
