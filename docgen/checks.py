@@ -16,6 +16,7 @@ from docgen.pipeline import DocumentJob, rehearse
 from docgen.render import inspect_template
 from docgen.sources import load_dataset, require_columns
 from docgen.templates.catalog import load_package
+from docgen.templates.manifest import WORD_SUFFIXES
 
 #: Names the pipeline always puts in the document's context (see :func:`docgen.pipeline.base_context`).
 BUILTIN_NAMES = {"template", "columns", "today", "record_count", "sections", "rows", "row", "row_number"}
@@ -59,7 +60,7 @@ def check_template(path: Path) -> tuple[list[str], list[str]]:
     Raises ManifestError/TemplateError when the package cannot be loaded at all.
     """
     path = Path(path)
-    if path.suffix.lower() == ".docx" and path.is_file():
+    if path.suffix.lower() in WORD_SUFFIXES and path.is_file():
         inspection = inspect_template(path)
         lines = [f"Word file: {path}", *_tag_lines(inspection)]
         lines.append(f"Values it uses: {', '.join(sorted(inspection.variables)) or 'none'}")

@@ -35,6 +35,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from docgen.errors import DocgenError
@@ -42,7 +44,7 @@ from docgen.errors import DocgenError
 KB, MB, GB = 1 << 10, 1 << 20, 1 << 30
 ENV_PREFIX = "DOCGEN_LIMIT_"
 
-__all__ = ["Limits", "current", "describe", "env_name", "GB", "KB", "MB"]
+__all__ = ["Limits", "check_zip", "current", "describe", "env_name", "human", "GB", "KB", "MB"]
 
 
 @dataclass(frozen=True)
@@ -122,3 +124,26 @@ def describe(name: str, limits: Limits | None = None) -> str:
     """Bound ``name`` as shown in messages: "16 MB; raise it with DOCGEN_LIMIT_CELL_BYTES"."""
     value = getattr(limits or current(), name)
     return f"{human(name, value)}; raise it with the environment variable {env_name(name)}"
+
+
+def check_zip(zf: zipfile.ZipFile, what: str, error: Callable[[str], Exception]) -> None:
+    """Raise ``error(message)`` (the message names the part, not the file: the caller adds it) when a zip (a Word or Excel file) passes
+    ``package_files``, ``part_bytes`` or, in all, ``package_bytes``. ``what`` names the file for people ("the
+    template", "the workbook"). Reads only the zip's central directory. The declared size is an
+    upper bound on what :mod:`zipfile` inflates (it stops there and checks the CRC), so nothing bigger is read."""
+    lim = current()
+    infos = zf.infolist()
+    if len(infos) > lim.package_files:
+        raise error(f"{what} holds {len(infos):,} parts, more than the limit of "
+                    f"{describe('package_files', lim)}. Save it again from the program that made it.")
+    total = 0
+    for info in infos:
+        if info.file_size > lim.part_bytes:
+            raise error(
+                f"the part '{info.filename}' of {what} inflates to {human('part_bytes', info.file_size)}, "
+                f"more than the limit of {describe('part_bytes', lim)}. Such a part is broken or hostile "
+                "(a real one is far smaller): save the file again from the program that made it, or remove what is in that part.")
+        total += info.file_size
+    if total > lim.package_bytes:
+        raise error(f"{what} inflates to {human('package_bytes', total)} in all, more than the limit "
+                    f"of {describe('package_bytes', lim)}. Remove large pictures or embedded files.")

@@ -22,8 +22,13 @@ def inspect_command(argv: Sequence[str]) -> int:
     if not args.path.is_file():
         print(f"docgen: error: {args.path} does not exist.", file=sys.stderr)
         return EXIT_USAGE
+    from docgen.errors import DocgenError
+
     try:
         props = read_provenance(args.path)
+    except DocgenError as exc:
+        print(f"docgen: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - python-docx raises several types for a file that is not a .docx
         print(f"docgen: error: {args.path} is not a Word document (.docx): {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -47,6 +47,7 @@ from docgen.render.finish import finish_document
 from docgen.render.fragment import Fragment
 from docgen.render.markdown import MarkdownWriter, StyleMap, markdown_to_plain
 from docgen.render.numbering import ListNumbering
+from docgen.render.package import word_package
 from docgen.render.parts import paragraph_texts, part_element, tag_parts
 from docgen.render.properties import set_provenance
 from docgen.render.reproducible import normalized_zip
@@ -245,12 +246,14 @@ def _bad_tag(tags: list[str]) -> str | None:
 
 
 def open_template(docx_path: Path) -> DocgenTemplate:
-    """Open ``docx_path`` as a template. TemplateNotFound if it does not exist, TemplateError if it is not a
-    Word .docx file (e.g. a renamed text file, a .doc, an .xlsx)."""
+    """Open ``docx_path`` (a .docx, .dotx, .docm or .dotm) as a template, checked and normalized by
+    :func:`.package.word_package` (part size bounds, macros dropped, LibreOffice's core-properties relationship).
+    TemplateNotFound if it does not exist, TemplateError if it is not a Word file (e.g. a renamed text file, a
+    .doc, an .xlsx) or passes a bound of :mod:`docgen.limits`."""
     docx_path = Path(docx_path)
     if not docx_path.is_file():
         raise TemplateNotFound(f"Template document {docx_path} does not exist. Check the path.")
-    tpl = DocgenTemplate(str(docx_path))
+    tpl = DocgenTemplate(word_package(docx_path))
     try:
         tpl.init_docx()
     except Exception as exc:

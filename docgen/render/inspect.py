@@ -89,6 +89,7 @@ def inspect_template(docx_path: Path) -> TemplateInspection:
             syntax_ok = False
             problems.extend(unbalanced)
             continue
+        problems.extend(cell_spanning_blocks(element, ref.label, docx_path))
         for t in found:
             for m in _SECTION_REF.finditer(t):
                 sid = m.group(1) or m.group(2)
@@ -124,6 +125,63 @@ def inspect_template(docx_path: Path) -> TemplateInspection:
     for desc in errors_map.foreign_syntax(joined, xml_all):
         problems.append(f"{docx_path}: {desc}.")
     return TemplateInspection(docx_path, tuple(sorted(variables)), tags, sections, tuple(dict.fromkeys(problems)))
+
+
+_PLAIN_OPEN = re.compile(r"^\{%[-+]?\s*(for|if)\b")
+_PLAIN_END = re.compile(r"^\{%[-+]?\s*end(for|if)\b")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _cell_of(paragraph, tables: dict) -> tuple[int, int, int] | None:
+    """(table number, row number, cell number), 1-based in document order, of the table cell holding
+    ``paragraph`` (an lxml ``w:p``), or None outside tables. ``tables`` caches table numbers."""
+    cell = next(paragraph.iterancestors(f"{_W}tc"), None)
+    if cell is None:
+        return None
+    row = cell.getparent()
+    table = row.getparent()
+    number = tables.setdefault(table, len(tables) + 1)
+    rows = [r for r in table if r.tag == f"{_W}tr"]
+    cells = [c for c in row if c.tag == f"{_W}tc"]
+    return number, rows.index(row) + 1, cells.index(cell) + 1
+
+
+def _where(label: str, number: int, cell: tuple[int, int, int] | None) -> str:
+    if cell is None:
+        return f"{label} paragraph {number} (outside any table)"
+    return f"{label} paragraph {number} (table {cell[0]}, row {cell[1]}, cell {cell[2]})"
+
+
+def cell_spanning_blocks(element, label: str, path: Path) -> list[str]:
+    """Problems for plain ``{% for %}`` / ``{% if %}`` blocks that open in one table cell and close in another
+    (or outside the table). Jinja would repeat or drop raw pieces of the table's XML and Word shows a garbled
+    table; docxtpl's ``{%tr %}`` (rows) and ``{%tc %}`` (columns) tags are the ones that repeat table parts.
+    ``element`` is the part's root (lxml); paragraphs are numbered as in :mod:`.parts`."""
+    tables: dict = {}
+    stack: list[tuple[str, int, tuple[int, int, int] | None, str]] = []
+    out = []
+    for number, p in enumerate(element.iter(f"{_W}p"), 1):
+        text = errors_map._norm_quotes("".join(t.text or "" for t in p.iter(f"{_W}t")))
+        if "{%" not in text:
+            continue
+        cell = _cell_of(p, tables)
+        for tag in errors_map._TAG.findall(text):
+            if m := _PLAIN_OPEN.match(tag):
+                stack.append((m.group(1), number, cell, tag))
+            elif (m := _PLAIN_END.match(tag)) and stack and stack[-1][0] == m.group(1):
+                keyword, start, start_cell, opener = stack.pop()
+                if start_cell == cell:
+                    continue
+                tr, tc = ("{%tr for ... %}", "{%tc for ... %}") if keyword == "for" else ("{%tr if ... %}",
+                                                                                          "{%tc if ... %}")
+                out.append(
+                    f"{path}: the {opener} in {_where(label, start, start_cell)} ends with {tag} in "
+                    f"{_where(label, number, cell)}: a plain {{% {keyword} %}} cannot span table cells (Word would "
+                    f"show a garbled table). To repeat or hide table rows, put {tr} alone in a row above the row(s) "
+                    f"it repeats and {{%tr end{keyword} %}} alone in a row below them; for columns use {tc} and "
+                    f"{{%tc end{keyword} %}}; or keep the {{% {keyword} %}} and its {{% end{keyword} %}} in one cell."
+                )
+    return out
 
 
 def _unbalanced(texts: list[str], label: str, path: Path) -> list[str]:

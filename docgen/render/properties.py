@@ -170,7 +170,10 @@ def custom_properties(document) -> dict[str, str]:
 def read_provenance(docx_path: Path | str) -> dict[str, str]:
     """The custom properties of the .docx at ``docx_path`` - docgen's provenance (``docgen_version``,
     ``template_id``, ``model_sha256``, ``seed``, ``row``...) plus any the template had of its own.
-    python-docx errors propagate (missing file, not a .docx)."""
+    TemplateError when it is not a Word file or a part passes the bounds of :mod:`docgen.limits`
+    (:func:`.package.word_package`); other python-docx errors propagate."""
     import docx
 
-    return custom_properties(docx.Document(str(docx_path)))
+    from docgen.render.package import word_package
+
+    return custom_properties(docx.Document(word_package(Path(docx_path))))

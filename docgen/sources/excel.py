@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from docgen import limits
 from docgen.errors import DataError
 from docgen.model import Dataset
 from docgen.sources.table import build_dataset
@@ -56,6 +57,8 @@ def read_excel(path: Path, data: bytes, sha256: str, *, sheet: str | None = None
             "workbook or a password-protected one, open it in Excel and save it as 'Excel Workbook (.xlsx)' "
             "without a password; if it is really a CSV file, rename it to .csv.",
         )
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:  # bounds before openpyxl inflates anything (docgen.limits)
+        limits.check_zip(zf, "the workbook", lambda message: DataError(path, message))
     import openpyxl  # lazy: keeps `docgen --help` fast
     from openpyxl.utils.exceptions import InvalidFileException
 

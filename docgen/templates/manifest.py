@@ -29,6 +29,10 @@ from docgen.model import AggregateSpec, FieldSpec, SectionSpec, TemplateSpec
 
 MANIFEST_NAME = "docgen.toml"
 DOCX_NAME = "template.docx"
+#: The Word file of a package, in the order looked for: a .docx, else a Word template or macro-enabled file
+#: (opened as a document, macros dropped; the output is always a plain .docx).
+DOCX_NAMES = (DOCX_NAME, "template.dotx", "template.docm", "template.dotm")
+WORD_SUFFIXES = tuple(Path(n).suffix for n in DOCX_NAMES)
 SAMPLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".json")
 
 _IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -172,6 +176,26 @@ def _dotted(key_path: Sequence[str | int]) -> str:
     return out
 
 
+def package_file(root: Path, name: str, fail: Any) -> Path:
+    """``root / name`` for a file a manifest names, refusing any path that leaves the package: absolute paths
+    (``/etc/passwd``, ``C:\\...``), ``..`` steps and links pointing outside. ``fail(message)`` builds the
+    ManifestError (the caller knows the key and line). Returns the path (it may not exist)."""
+    pure = Path(name)
+    windows_absolute = re.match(r"^([A-Za-z]:|[\\/]{2})", name) is not None
+    if pure.is_absolute() or windows_absolute or ".." in re.split(r"[\\/]", name):
+        raise fail(f"'{name}' points outside the template package. Files a manifest names must be inside the "
+                   f"package folder ({root}); write a path relative to it, such as 'sample.csv'.")
+    candidate = root / name
+    try:
+        inside = candidate.resolve().is_relative_to(root.resolve())
+    except OSError:
+        inside = False
+    if not inside:
+        raise fail(f"'{name}' leads outside the template package (through a link). Copy the file into the "
+                   f"package folder ({root}) and name it relative to it.")
+    return candidate
+
+
 def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
     """Read and validate ``root/docgen.toml``; return the :class:`TemplateSpec`.
 
@@ -268,17 +292,20 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
     check_jinja(("prompt", "system"), prompt.get("system", ""))
     check_jinja(("prompt", "context"), prompt.get("context", ""))
 
-    docx = root / DOCX_NAME
+    docx = next((root / name for name in DOCX_NAMES if (root / name).is_file()), root / DOCX_NAME)
     if not docx.is_file():
         raise ManifestError(path, f"the package has no {DOCX_NAME} next to the manifest ({docx}).")
+    package_file(root, docx.name, lambda message: ManifestError(path, message))
     sample = None
     if "sample" in data_table:
-        sample = root / data_table["sample"]
+        sample = package_file(root, data_table["sample"], lambda message: fail(("data", "sample"), message))
         if not sample.is_file():
             raise fail(("data", "sample"), f"sample data file '{data_table['sample']}' does not exist in {root}.")
     else:
         candidates = sorted(p for p in root.glob("sample.*") if p.suffix.lower() in SAMPLE_SUFFIXES)
         sample = candidates[0] if candidates else None
+        if sample is not None:
+            package_file(root, sample.name, lambda message: ManifestError(path, message))
 
     return TemplateSpec(
         id=meta["id"], name=meta["name"], description=meta.get("description", ""),
