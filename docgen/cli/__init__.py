@@ -23,7 +23,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from docgen.cli.common import EXIT_CANCELLED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+from docgen.cli.common import EXIT_CANCELLED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, guarded
 
 #: word after ``docgen`` -> "module:function" (module relative to docgen.cli unless it starts with "docgen.")
 SUBCOMMANDS: dict[str, str] = {
@@ -35,8 +35,18 @@ SUBCOMMANDS: dict[str, str] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``docgen`` console script. Returns the exit code."""
+    """Entry point of the ``docgen`` console script. Returns the exit code.
+
+    No traceback ever reaches the terminal (:func:`docgen.cli.common.guarded`): a DocgenError is its message
+    (exit 2), an OS error is named in plain words (exit 2), output cut short by its reader (``docgen inspect
+    X.docx | head``) ends quietly (exit 141, as the shell reports a reader closing a pipe), and anything else is
+    a one-line message with the details in docgen.log (exit 2; ``DOCGEN_DEBUG=1`` shows the traceback instead).
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
+    return guarded(lambda: _dispatch(argv))
+
+
+def _dispatch(argv: list[str]) -> int:
     if not argv:
         from docgen.cli.gui_command import gui_command
 
