@@ -1,7 +1,9 @@
 """``docgen doctor``: what docgen sees on this machine, for users and IT, without loading a model.
 
 Prints the version, the folders in use, the machine policy in force, the model that would be used and its size,
-the CPU features llama.cpp needs, the llama.cpp library and the office suite used for PDF export. Exit code 0
+the CPU features llama.cpp needs, the llama.cpp library, the office suite used for PDF export, and whether the
+desktop app can open a window (a display, and the system libraries Qt's platform plugin needs, named with their
+packages when missing). Exit code 0
 when docgen can work (warnings allowed), 1 when it cannot: no model, a malformed policy, an unwritable user
 folder, or llama.cpp missing.
 """
@@ -218,6 +220,21 @@ def check_model(settings: Settings) -> list[Check]:
     return checks
 
 
+def check_desktop() -> Check:
+    """Whether the desktop app can open a window here: a display, and every library Qt's platform plugin needs
+    (the dynamic loader is asked to load the plugin; :mod:`docgen.qtplatform`). A warning, not a failure: batch
+    mode works without a screen."""
+    from docgen.qtplatform import chosen_plugin, platform_plugin, window_problem
+
+    problem = window_problem()
+    if problem is not None:
+        return Check("desktop app", WARN, problem.message[0].upper() + problem.message[1:])
+    plugin = chosen_plugin()
+    library = platform_plugin(plugin)
+    where = f" ({library.name} loads)" if library else ""
+    return Check("desktop app", OK, f"Qt platform '{plugin}'{where}")
+
+
 def run_checks() -> list[Check]:
     """Every check, in report order."""
     frozen = " (frozen app)" if paths.is_frozen() else ""
@@ -230,6 +247,7 @@ def run_checks() -> list[Check]:
     checks += check_model(settings)
     checks.append(check_cpu())
     checks.append(check_office())
+    checks.append(check_desktop())
     return checks
 
 
