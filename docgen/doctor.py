@@ -209,6 +209,7 @@ def check_model(settings: Settings) -> list[Check]:
         kind = "embedded default" if model == embedded_model() else (
             "policy" if "model_path" in settings.locked else "settings" if settings.model_path else "models folder")
         checks.append(Check("model", OK, f"{model} ({size / 1e6:.1f} MB, {kind})"))
+        checks.append(check_chat_template(model))
     spec = importlib.util.find_spec("llama_cpp")
     if spec is None or spec.origin is None:
         checks.append(Check("llama.cpp", bad, "llama-cpp-python is not installed (pip install llama-cpp-python)"))
@@ -233,6 +234,22 @@ def check_desktop() -> Check:
     library = platform_plugin(plugin)
     where = f" ({library.name} loads)" if library else ""
     return Check("desktop app", OK, f"Qt platform '{plugin}'{where}")
+
+
+def check_chat_template(model: Path) -> Check:
+    """Whether the model's GGUF header has a chat template (read without loading the weights); a model without
+    one is a base model docgen cannot use well (:func:`docgen.llm.discovery.base_model_warning`)."""
+    from docgen.models import base_model_warning, read_gguf
+
+    try:
+        info = read_gguf(model)
+    except DocgenError as exc:
+        return Check("chat template", FAIL, str(exc))
+    warning = base_model_warning(info)
+    if warning:
+        return Check("chat template", WARN, warning)
+    return Check("chat template", OK, f"present ({info.architecture}, {info.quantization}, trained context "
+                 f"{info.context_length or '?'} tokens)")
 
 
 def run_checks() -> list[Check]:

@@ -11,6 +11,7 @@ import pytest
 from docgen import cli, doctor, paths
 from docgen.llm import discovery
 from docgen.render import pdf
+from tiny_gguf import CHATML, write_tiny_llama
 
 
 @pytest.fixture
@@ -22,8 +23,11 @@ def no_embedded_model(monkeypatch):
 def site_model(no_embedded_model) -> Path:
     model = paths.site_models_dir() / "it-approved.gguf"
     model.parent.mkdir(parents=True)
-    model.write_bytes(b"GGUF" + bytes(2_000_000))
-    return model
+    return write_tiny_llama(model, chat_template=CHATML)
+
+
+def mb(path: Path) -> str:
+    return f"{path.stat().st_size / 1e6:.1f} MB"
 
 
 @pytest.fixture
@@ -54,7 +58,7 @@ def run(capsys) -> tuple[int, str]:
 def test_with_model_and_office_suite(capsys, site_model, fake_office):
     code, out = run(capsys)
     assert code == 0, out
-    assert f"{site_model} (2.0 MB, models folder)" in out
+    assert f"{site_model} ({mb(site_model)}, models folder)" in out
     assert f"{fake_office} (PDF export available)" in out
     for folder in (paths.user_config_dir(), paths.user_data_dir(), paths.user_cache_dir(), paths.user_log_dir(),
                    paths.site_config_dir(), paths.bundled_templates_dir()):
@@ -77,11 +81,10 @@ def test_without_office_suite_warns_but_works(capsys, site_model, no_office):
 
 
 def test_embedded_model_is_reported_with_its_size(capsys, fake_office, tmp_path, monkeypatch):
-    model = tmp_path / "SmolLM2-test.gguf"
-    model.write_bytes(b"GGUF" + bytes(1000))
+    model = write_tiny_llama(tmp_path / "SmolLM2-test.gguf", chat_template=CHATML)
     monkeypatch.setattr(discovery, "embedded_model", lambda: model)
     code, out = run(capsys)
-    assert code == 0 and f"{model} (0.0 MB, embedded default)" in out
+    assert code == 0 and f"{model} ({mb(model)}, embedded default)" in out
 
 
 def test_policy_in_force_is_listed(capsys, site_model, fake_office):
@@ -91,7 +94,7 @@ def test_policy_in_force_is_listed(capsys, site_model, fake_office):
     code, out = run(capsys)
     assert code == 0, out
     assert f"{policy} locks:" in out and "seed=7" in out and "allow_remote=False" in out
-    assert "remote servers off" in out and "(2.0 MB, policy)" in out
+    assert "remote servers off" in out and f"({mb(site_model)}, policy)" in out
 
 
 def test_malformed_policy_fails(capsys, site_model, fake_office):

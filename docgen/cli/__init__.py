@@ -9,6 +9,7 @@ Forms::
     docgen templates check PATH
     docgen doctor                           check folders, policy, model, CPU and office suite (IT)
     docgen inspect FILE.docx [--json]       the provenance docgen wrote into a document (and its sidecar)
+    docgen models list|info|add|remove|use  the GGUF models on this machine (library, catalogue, downloads)
     docgen --version
 
 Each subcommand lives in its own module (``<name>_command.py``) and is listed in :data:`SUBCOMMANDS`, which maps
@@ -31,6 +32,7 @@ SUBCOMMANDS: dict[str, str] = {
     "doctor": "docgen.doctor:main",
     "gui": "gui_command:gui_command",
     "inspect": "inspect_command:inspect_command",
+    "models": "models_command:models_command",
 }
 
 

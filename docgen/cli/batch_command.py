@@ -139,6 +139,9 @@ def run_batch_command(argv: Sequence[str]) -> int:
     except DocgenError as exc:
         print(f"docgen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    model_warnings = tuple(getattr(generator, "warnings", ()))
+    for warning in model_warnings:  # e.g. a base model without a chat template: say so before any work
+        print(f"docgen: warning: {warning}", file=sys.stderr)
 
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
@@ -170,6 +173,9 @@ def run_batch_command(argv: Sequence[str]) -> int:
     if ungrounded:
         print(f"docgen: warning: {ungrounded} figure(s) in generated text not found in the data; see 'ungrounded' "
               "in the report (--strict-grounding fails such documents).", file=sys.stderr)
+    if model_warnings and not args.dry_run:
+        print(f"docgen: warning: written with {generator.name}, which has no chat template (a base model?): read "
+              "every section before using these documents.", file=sys.stderr)
     if report.cancelled:
         print("docgen: cancelled; documents finished before the cancel were kept.", file=sys.stderr)
         return EXIT_CANCELLED

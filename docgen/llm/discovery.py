@@ -94,6 +94,25 @@ def find_model(model_path: str | Path | None = None) -> Path:
     )
 
 
+def base_model_warning(metadata: object, name: str = "") -> str | None:
+    """The warning for a model whose GGUF has no chat template, or None when it has one.
+
+    docgen sends chat messages (system, user) and needs the model to answer as an assistant. A GGUF without
+    ``tokenizer.chat_template`` is usually a base (pre-trained, not instruction-tuned) model, which continues
+    the text instead: sections come out empty, as prompt markup (``<|im_start|>user``) or as rambling.
+    ``metadata`` is a mapping of GGUF keys (llama-cpp-python's ``Llama.metadata``, or
+    :attr:`docgen.models.ModelInfo.metadata`); ``name`` (the file name) starts the message when given.
+    """
+    template = metadata.get("tokenizer.chat_template") if hasattr(metadata, "get") else None
+    if isinstance(template, str) and template.strip():
+        return None
+    who = f"{name}: " if name else ""
+    return (f"{who}this model has no chat template; it looks like a base model, docgen needs an instruct model. "
+            "Its sections may come out empty or as prompt markup. Choose an instruct (chat) GGUF, e.g. from "
+            "'docgen models catalogue'; if this is an instruct model, use a newer GGUF conversion that includes "
+            "its chat template.")
+
+
 def file_sha256(path: Path, *, chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a file, read in 1 MiB chunks (a 5 GB model does not go into memory)."""
     digest = hashlib.sha256()

@@ -27,7 +27,7 @@ from pathlib import Path
 from docgen.cancel import CancelToken
 from docgen.errors import Cancelled, ContextOverflow, ModelLoadError
 from docgen.llm.base import Generation, Message, TokenCallback
-from docgen.llm.discovery import check_gguf
+from docgen.llm.discovery import base_model_warning, check_gguf
 from docgen.model import GenerationParams
 
 if TYPE_CHECKING:
@@ -81,6 +81,11 @@ class LlamaCppGenerator:
         self.n_ctx = self._llm.n_ctx()
         meta = self._llm.metadata
         self.metadata = dict(meta)
+        #: what the user must hear about this model before trusting its text (a base model, see
+        #: :func:`docgen.llm.discovery.base_model_warning`); shells print or show these after loading
+        self.warnings: tuple[str, ...] = tuple(w for w in (base_model_warning(meta, self.name),) if w)
+        for warning in self.warnings:
+            log.warning(warning)
         self._vocab = self._llm._model.vocab
         self._llama_cpp = llama_cpp
         template = meta.get("tokenizer.chat_template") or CHATML_FALLBACK
