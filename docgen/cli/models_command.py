@@ -6,7 +6,9 @@
 - ``info NAME [--json]``: the same for one model, plus its metadata;
 - ``add FILE [--move] [--use]``: copy a GGUF file into the user's models folder;
 - ``remove NAME``: delete a model from the user's models folder;
-- ``use NAME``: make it the model docgen uses (``model_path`` in settings.toml).
+- ``use NAME``: make it the model docgen uses (``model_path`` in settings.toml);
+- ``catalogue [--json]``: the curated instruct models (:mod:`docgen.models.catalogue`) with size, licence, what
+  each is good for, the RAM docgen estimates it needs, whether it fits this PC, and the sources of the claims.
 
 Exit codes: 0 done, 2 a usage, model or policy error (the message says what and how to fix it).
 """
@@ -40,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("name")
     use = sub.add_parser("use", help="make a model the one docgen uses")
     use.add_argument("name")
+    cat = sub.add_parser("catalogue", aliases=["catalog"], help="instruct models docgen recommends, with sources")
+    cat.add_argument("--json", action="store_true", help="machine-readable output")
     return p
 
 
@@ -179,4 +183,33 @@ def _use(args: argparse.Namespace, settings: Any) -> int:
     return EXIT_OK
 
 
-_ACTIONS = {"list": _list, "info": _info, "add": _add, "remove": _remove, "use": _use}
+def _catalogue(args: argparse.Namespace, settings: Any) -> int:
+    from docgen import paths
+    from docgen.models.catalogue import load_catalogue
+    from docgen.models.estimate import human_bytes, total_memory
+
+    total = total_memory()
+    rows = []
+    for e in load_catalogue():
+        ram = e.ram_bytes(settings.n_ctx)
+        have = (paths.user_models_dir() / e.file).is_file() or (paths.site_models_dir() / e.file).is_file()
+        rows.append({**{k: getattr(e, k) for k in e.__dataclass_fields__}, "ram_bytes": ram, "n_ctx": settings.n_ctx,
+                     "fits": None if total is None else ram < 0.75 * total, "installed": have})
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    memory = f"this PC has {human_bytes(total)} RAM" if total else "this PC's RAM is unknown"
+    print(f"Instruct models for docgen ({memory}; RAM is docgen's estimate at n_ctx {settings.n_ctx}):\n")
+    for r in rows:
+        flag = "installed" if r["installed"] else ("fits" if r["fits"] else "needs more RAM" if r["fits"] is False
+                                                   else "")
+        print(f"  {r['id']:<26} {r['parameters']:>5} {r['quantization']:<7} {human_bytes(r['size_bytes']):>9}  "
+              f"RAM ~{human_bytes(r['ram_bytes'])}  {r['licence']}  {flag}")
+        print(f"      {r['publisher']} (GGUF by {r['quantized_by']}): {r['good_for']}")
+        print(f"      sources: {r['file_page']} ; {r['model_card']}")
+    print("\nDownload a file from its page, then 'docgen models add FILE --use'.")
+    return EXIT_OK
+
+
+_ACTIONS = {"list": _list, "info": _info, "add": _add, "remove": _remove, "use": _use, "catalogue": _catalogue,
+            "catalog": _catalogue}

@@ -37,7 +37,12 @@ BANDWIDTH_EFFICIENCY = 0.5
 
 def ram_bytes(info: ModelInfo, n_ctx: int) -> int:
     """Estimated bytes of memory the model takes with a context window of ``n_ctx`` tokens (rule above)."""
-    return int(info.size + info.kv_bytes_per_token() * n_ctx + max(COMPUTE_MIN_BYTES, COMPUTE_SHARE * info.size))
+    return ram_bytes_for(info.size, info.kv_bytes_per_token(), n_ctx)
+
+
+def ram_bytes_for(file_bytes: int, kv_bytes_per_token: int, n_ctx: int) -> int:
+    """The same rule from a file size and the KV cache bytes per token (a catalogue entry, before download)."""
+    return int(file_bytes + kv_bytes_per_token * n_ctx + max(COMPUTE_MIN_BYTES, COMPUTE_SHARE * file_bytes))
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,16 @@ def memory_bandwidth(*, refresh: bool = False) -> float | None:
     return value
 
 
+def total_memory() -> int | None:
+    """This machine's physical memory in bytes (psutil), None when it cannot be read."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().total)
+    except (ImportError, OSError):
+        return None
+
+
 def human_bytes(n: float) -> str:
     """``98.4 MB`` / ``4.92 GB`` (decimal units, as disk sizes are sold and shown by Windows Explorer)."""
     if n >= 1e9:
@@ -123,4 +138,5 @@ def human_parameters(n: int) -> str:
     return f"{n / 1e6:.0f}M" if n >= 1e7 else f"{n / 1e6:.1f}M"
 
 
-__all__ = ["SpeedEstimate", "human_bytes", "human_parameters", "memory_bandwidth", "ram_bytes", "speed_estimate"]
+__all__ = ["SpeedEstimate", "human_bytes", "human_parameters", "memory_bandwidth", "ram_bytes", "ram_bytes_for",
+           "speed_estimate", "total_memory"]
