@@ -17,6 +17,7 @@ always says *what* went wrong, *where* (file, row, column, tag, part of the docu
     |   +-- ModelNotFound             no GGUF file where one was expected
     |   +-- ModelLoadError            the file exists but llama.cpp cannot load it
     |   +-- ContextOverflow           prompt + max_tokens cannot fit the context window
+    |   +-- DownloadError             a model download failed (network, disk space, hash mismatch)
     +-- RenderError                   writing the .docx failed (incl. unwritable output folder)
     +-- PolicyError                   machine policy is malformed or forbids the request
     +-- Cancelled                     the user cancelled (CLI exit 130)
@@ -93,6 +94,11 @@ class ModelLoadError(ModelError):
 class ContextOverflow(ModelError):
     """The prompt plus the section's max_tokens cannot fit the model's context window, even after the data
     context was shortened by the rule in :mod:`docgen.llm.prompt`."""
+
+
+class DownloadError(ModelError):
+    """Downloading a model failed: the network or server is unreachable, the disk is full, or the file's sha256
+    is not the one the catalogue or the server reports. Says whether a partial file was kept for resuming."""
 
 
 class RenderError(DocgenError):

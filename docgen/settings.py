@@ -38,7 +38,7 @@ REMOTE_BACKENDS = ("openai",)
 KNOWN_BACKENDS = BACKENDS + REMOTE_BACKENDS
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: Keys only the machine policy may set (a user's settings.toml cannot grant itself a backend).
-POLICY_ONLY = frozenset({"allowed_backends", "allow_remote"})
+POLICY_ONLY = frozenset({"allowed_backends", "allow_remote", "allow_downloads"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class Settings:
     - ``log_level``: level of docgen.log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
     - ``template_dirs``: extra template folders added to the catalog (after the site folder, before the user's).
     - ``allowed_backends`` / ``allow_remote``: policy only (see :data:`POLICY_ONLY`).
+    - ``allow_downloads``: policy only; ``false`` means docgen never downloads a model (``docgen models download``
+      and the Models dialog refuse before opening any connection, :mod:`docgen.models.download`).
 
     ``locked`` holds the keys the machine policy set; ``policy_error`` is set when the policy file is broken and
     these are the locked-down defaults (:func:`locked_down`).
@@ -73,6 +75,7 @@ class Settings:
     template_dirs: tuple[str, ...] = ()
     allowed_backends: tuple[str, ...] = BACKENDS
     allow_remote: bool = True
+    allow_downloads: bool = True
     locked: frozenset[str] = field(default=frozenset(), compare=False)
     policy_error: str = field(default="", compare=False)
 
@@ -260,9 +263,9 @@ def _apply_policy(values: dict[str, Any], policy: dict[str, Any]) -> Settings:
 
 
 def locked_down(problem: str) -> Settings:
-    """The settings used when the machine policy is broken: defaults, local backend only, no remote servers,
-    every key locked, and the problem recorded (see packaging/README.md, "A broken policy")."""
-    return Settings(allowed_backends=("llamacpp",), allow_remote=False, locked=frozenset(_FIELDS),
+    """The settings used when the machine policy is broken: defaults, local backend only, no remote servers, no
+    downloads, every key locked, and the problem recorded (see packaging/README.md, "A broken policy")."""
+    return Settings(allowed_backends=("llamacpp",), allow_remote=False, allow_downloads=False, locked=frozenset(_FIELDS),
                     policy_error=problem)
 
 

@@ -7,6 +7,9 @@
 - ``add FILE [--move] [--use]``: copy a GGUF file into the user's models folder;
 - ``remove NAME``: delete a model from the user's models folder;
 - ``use NAME``: make it the model docgen uses (``model_path`` in settings.toml);
+- ``download ID|URL [--sha256 HEX] [--use]``: download a catalogue model (or any GGUF address) into the user's
+  models folder, resumable, verified by sha256, with progress; refused when the policy sets
+  ``allow_downloads = false`` (:mod:`docgen.models.download`); Ctrl+C cancels and keeps the partial file;
 - ``catalogue [--json]``: the curated instruct models (:mod:`docgen.models.catalogue`) with size, licence, what
   each is good for, the RAM docgen estimates it needs, whether it fits this PC, and the sources of the claims.
 
@@ -44,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     use.add_argument("name")
     cat = sub.add_parser("catalogue", aliases=["catalog"], help="instruct models docgen recommends, with sources")
     cat.add_argument("--json", action="store_true", help="machine-readable output")
+    dl = sub.add_parser("download", help="download a catalogue model (or a GGUF address), verified by sha256")
+    dl.add_argument("name", help="a catalogue id (see 'docgen models catalogue') or an https:// address of a .gguf")
+    dl.add_argument("--sha256", default="", help="the file's published sha256 (for an address outside the catalogue "
+                    "whose server does not report one)")
+    dl.add_argument("--use", action="store_true", help="make it the model docgen uses once downloaded")
     return p
 
 
@@ -207,9 +215,57 @@ def _catalogue(args: argparse.Namespace, settings: Any) -> int:
               f"RAM ~{human_bytes(r['ram_bytes'])}  {r['licence']}  {flag}")
         print(f"      {r['publisher']} (GGUF by {r['quantized_by']}): {r['good_for']}")
         print(f"      sources: {r['file_page']} ; {r['model_card']}")
-    print("\nDownload a file from its page, then 'docgen models add FILE --use'.")
+    print("\nDownload one with 'docgen models download ID' (when your IT department's policy allows downloads).")
+    return EXIT_OK
+
+
+def _download(args: argparse.Namespace, settings: Any) -> int:
+    import signal
+
+    from docgen.cancel import CancelToken
+    from docgen.errors import Cancelled
+    from docgen.models.download import check_allowed, download_model
+    from docgen.models.gguf_info import base_model_warning, read_gguf
+
+    check_allowed(settings)  # before anything else: no connection when the policy says no
+    if args.name.startswith(("https://", "http://")):
+        url, name, sha, size = args.name, None, args.sha256, None
+    else:
+        from docgen.models.catalogue import find_catalogue_entry
+
+        entry = find_catalogue_entry(args.name)
+        url, name, sha, size = entry.url, entry.file, args.sha256 or entry.sha256, entry.size_bytes
+        print(f"Downloading {entry.name} ({entry.file}, about {entry.size_bytes / 1e9:.2f} GB, licence "
+              f"{entry.licence}: {entry.licence_url})")
+    cancel = CancelToken()
+    tty = sys.stderr.isatty()
+
+    def progress(p: Any) -> None:
+        if tty:
+            print(f"\r  {p.describe()}   ", end="", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    try:
+        target = download_model(url, settings, file_name=name, sha256=sha, size=size, on_progress=progress,
+                                cancel=cancel)
+    except Cancelled as exc:
+        print(f"\ndocgen: {exc}", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if tty:
+            print(file=sys.stderr)
+    print(f"Downloaded and verified {target} (sha256 checked).")
+    warning = base_model_warning(read_gguf(target))
+    if warning:
+        print(f"docgen: warning: {warning}", file=sys.stderr)
+    if args.use:
+        from docgen.models.library import use_model
+
+        use_model(settings, str(target))
+        print(f"docgen now uses {target.name}.")
     return EXIT_OK
 
 
 _ACTIONS = {"list": _list, "info": _info, "add": _add, "remove": _remove, "use": _use, "catalogue": _catalogue,
-            "catalog": _catalogue}
+            "catalog": _catalogue, "download": _download}
