@@ -9,7 +9,8 @@ Forms::
     docgen templates check PATH
     docgen doctor                           check folders, policy, model, CPU and office suite (IT)
     docgen inspect FILE.docx [--json]       the provenance docgen wrote into a document (and its sidecar)
-    docgen models list|info|add|remove|use  the GGUF models on this machine (library, catalogue, downloads)
+    docgen models list|info|add|remove|use|catalogue|download   the GGUF models on this machine
+    docgen eval [--model NAME ...] [--template ID ...]          which model to trust: measured on your templates
     docgen --version
 
 Each subcommand lives in its own module (``<name>_command.py``) and is listed in :data:`SUBCOMMANDS`, which maps
@@ -33,6 +34,7 @@ SUBCOMMANDS: dict[str, str] = {
     "gui": "gui_command:gui_command",
     "inspect": "inspect_command:inspect_command",
     "models": "models_command:models_command",
+    "eval": "eval_command:eval_command",
 }
 
 
