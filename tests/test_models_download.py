@@ -6,10 +6,7 @@ disk, an unreachable server, and downloads turned off by policy opening no socke
 from __future__ import annotations
 
 import hashlib
-import re
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,90 +14,20 @@ import pytest
 from docgen import cli, paths
 from docgen.cancel import CancelToken
 from docgen.errors import Cancelled, DownloadError, PolicyError
-from docgen.llm.discovery import embedded_model
 from docgen.models import read_gguf
 from docgen.models.download import RETRIES, download_model, partial_paths
 from docgen.settings import Settings
 
+from loopback_server import DATA, NAME, serve
+from loopback_server import DATA_SHA as SHA
+
 pytestmark = pytest.mark.slow  # about 25 s: each test moves the 98 MB model over loopback
-
-MODEL = embedded_model()
-DATA = MODEL.read_bytes()
-SHA = hashlib.sha256(DATA).hexdigest()
-NAME = "served-model.gguf"
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    cut_after: int | None = None  # close the connection after this many body bytes ...
-    cuts_left = 0                 # ... on this many GET responses
-    linked_etag: str | None = SHA
-    honour_range = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.requests: list[tuple[str, str | None]] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/models/{NAME}"
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: Server
-
-    def log_message(self, *args) -> None:  # quiet
-        pass
-
-    def _headers(self, status: int, length: int, extra: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(length))
-        self.send_header("Accept-Ranges", "bytes")
-        self.send_header("ETag", f'"{SHA[:20]}"')  # an opaque strong ETag, as CDNs send
-        if self.server.linked_etag:
-            self.send_header("X-Linked-Etag", f'"{self.server.linked_etag}"')
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-
-    def do_HEAD(self) -> None:  # noqa: N802
-        self.server.requests.append(("HEAD", None))
-        self._headers(200, len(DATA))
-
-    def do_GET(self) -> None:  # noqa: N802
-        rng = self.headers.get("Range")
-        self.server.requests.append(("GET", rng))
-        start = 0
-        match = re.fullmatch(r"bytes=(\d+)-", rng or "")
-        if match and self.server.honour_range:
-            start = int(match.group(1))
-            if start >= len(DATA):
-                self._headers(416, 0, {"Content-Range": f"bytes */{len(DATA)}"})
-                return
-            self._headers(206, len(DATA) - start, {"Content-Range": f"bytes {start}-{len(DATA) - 1}/{len(DATA)}"})
-        else:
-            self._headers(200, len(DATA))
-        body = memoryview(DATA)[start:]
-        if self.server.cut_after is not None and self.server.cuts_left > 0:
-            self.server.cuts_left -= 1
-            self.wfile.write(body[: self.server.cut_after])
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_RDWR)  # the line drops mid-file
-            return
-        try:
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
 
 @pytest.fixture
 def server():
-    srv = Server()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with serve() as srv:
+        yield srv
 
 
 @pytest.fixture
@@ -210,7 +137,7 @@ def test_unreachable_server_says_so(folder):
 def test_an_html_page_saved_as_gguf_is_not_placed(server, folder, monkeypatch):
     page = b"<html><body>Please log in</body></html>" * 100
     server.linked_etag = hashlib.sha256(page).hexdigest()
-    monkeypatch.setitem(globals(), "DATA", page)  # what the handler serves
+    server.data = page
     with pytest.raises(DownloadError, match="not a usable GGUF model"):
         download_model(server.url, Settings(), folder=folder)
     assert list(folder.iterdir()) == []

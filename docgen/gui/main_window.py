@@ -30,6 +30,7 @@ from docgen.gui.fields_form import FieldsForm
 from docgen.gui.gallery import GalleryPanel, TemplateListModel
 from docgen.gui.preview import PreviewPanel
 from docgen.gui.sections import SectionsView
+from docgen.gui.models_dialog import ModelBanner, ModelsDialog
 from docgen.gui.settings_dialog import SettingsDialog
 from docgen.gui.workers import GeneratorFactory, ModelSession, RunThread
 from docgen.model import Dataset, DocumentResult, ProgressEvent, TemplateSpec
@@ -157,6 +158,9 @@ class MainWindow(QMainWindow):
         container = QWidget()
         outer = QVBoxLayout(container)
         outer.setContentsMargins(8, 8, 8, 4)
+        self.model_banner = ModelBanner(self)  # first-run guidance / base-model warning (#13, gui/models_dialog.py)
+        self.model_banner.open_models.connect(self.open_models)
+        outer.addWidget(self.model_banner)
         outer.addWidget(self.splitter)
         self.setCentralWidget(container)
 
@@ -226,6 +230,7 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.model_label)
         self._describe_model()
+        self.model_banner.update_for(self.settings)
 
     def _connect(self) -> None:
         self.gallery.template_chosen.connect(self.choose_template)
@@ -592,6 +597,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_ready(self, _name: str) -> None:
         self._describe_model()
+        self.model_banner.show_warnings(getattr(self.session.get(), "warnings", ()))
 
     def _on_progress(self, event: ProgressEvent) -> None:
         if self.run_kind == "batch":
@@ -705,6 +711,13 @@ class MainWindow(QMainWindow):
         if dialog.exec() and dialog.result_settings is not None:
             self.apply_settings(dialog.result_settings)
 
+    def open_models(self) -> None:
+        """The Models dialog (first-run banner); a model chosen there is used from the next run on."""
+        dialog = ModelsDialog(self.settings, self)
+        dialog.exec()
+        if dialog.result_settings is not None:
+            self.apply_settings(dialog.result_settings)
+
     def apply_settings(self, new: Settings) -> None:
         """Use ``new`` settings from now on."""
         old = self.settings
@@ -714,6 +727,7 @@ class MainWindow(QMainWindow):
         else:
             self.session.settings = new
         self._describe_model()
+        self.model_banner.update_for(new)
         self.statusBar().showMessage("Settings saved")
 
     def _browse_batch_folder(self) -> None:

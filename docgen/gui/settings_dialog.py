@@ -44,6 +44,8 @@ class SettingsDialog(QDialog):
         self.model_path.setToolTip("A GGUF model file. Leave empty to use the embedded default model.")
         self.model_browse = QPushButton("Browse…")
         self.model_browse.setAccessibleName("Browse for a model file")
+        self.models_button = QPushButton("Models…")  # the model library, catalogue and downloads (#13)
+        self.models_button.setAccessibleName("Open the Models dialog")
         self.threads = QSpinBox()
         self.threads.setRange(0, max(64, os.cpu_count() or 1))
         self.threads.setSpecialValueText(f"Automatic ({settings.effective_threads() if not settings.threads else ''})"
@@ -79,7 +81,8 @@ class SettingsDialog(QDialog):
 
         self.rows: dict[str, tuple[QLabel, list[QWidget]]] = {}
         form = QFormLayout()
-        self._add(form, "model_path", "&Model file:", self._with_button(self.model_path, self.model_browse),
+        self._add(form, "model_path", "&Model file:", self._with_button(self.model_path, self.model_browse,
+                                                                        self.models_button),
                   [self.model_path, self.model_browse])
         self._add(form, "threads", "&Threads:", self.threads, [self.threads])
         self._add(form, "n_ctx", "&Context size:", self.n_ctx, [self.n_ctx])
@@ -105,16 +108,18 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.model_browse.clicked.connect(self._browse_model)
+        self.models_button.clicked.connect(self.open_models)
         self.output_browse.clicked.connect(self._browse_output)
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 48)
 
     @staticmethod
-    def _with_button(edit: QLineEdit, button: QPushButton) -> QWidget:
+    def _with_button(edit: QLineEdit, *buttons: QPushButton) -> QWidget:
         box = QWidget()
         row = QHBoxLayout(box)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(edit, 1)
-        row.addWidget(button)
+        for button in buttons:
+            row.addWidget(button)
         return box
 
     def _add(self, form: QFormLayout, key: str, text: str, field: QWidget, widgets: list[QWidget]) -> None:
@@ -162,6 +167,15 @@ class SettingsDialog(QDialog):
         path = dialogs.open_file(self, "Choose a GGUF model", start, "GGUF models (*.gguf);;All files (*)")
         if path:
             self.model_path.setText(str(path))
+
+    def open_models(self) -> None:
+        """The Models dialog (:mod:`docgen.gui.models_dialog`); a model chosen there fills the model field."""
+        from docgen.gui.models_dialog import ModelsDialog
+
+        dialog = ModelsDialog(self.settings, self)
+        dialog.exec()
+        if dialog.chosen is not None and "model_path" not in self.settings.locked:
+            self.model_path.setText(dialog.chosen)
 
     def _browse_output(self) -> None:
         path = dialogs.open_folder(self, "Choose the output folder", Path(self.output_dir.text() or Path.home()))
