@@ -1,5 +1,7 @@
-"""Batch from the GUI, for "rows" templates (one document per data row): output folder, Run / Cancel, a progress
-bar, a per-row status table fed by the batch's ProgressEvents, and links to the output folder and the report."""
+"""Batch from the GUI, for "rows" templates (one document per data row): output folder, Run / Cancel, "hold back
+documents with warnings", a progress bar, a per-row status table (row, record id, status, warnings, file) fed
+by the batch's ProgressEvents and report, Release for held-back documents, and links to the output folder and
+the report. The controller (:mod:`.batch_controller`) decides what the rows are and runs the batch."""
 
 from __future__ import annotations
 
@@ -8,15 +10,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar,
-                               QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QProgressBar, QPushButton, QTableView, QVBoxLayout, QWidget)
 
-from docgen.model import BatchReport, Dataset, ProgressEvent, TemplateSpec
+from docgen.model import BatchReport, Dataset, ProgressEvent
 
 _Index = QModelIndex | QPersistentModelIndex
 
 PENDING, RUNNING, WRITTEN, FAILED, SKIPPED = "Waiting", "Writing…", "Written", "Failed", "Not written (cancelled)"
-_COLORS = {WRITTEN: "#1b6e20", FAILED: "#a00000", SKIPPED: "#777777"}
+HELD = "Held back"
+_COLORS = {WRITTEN: "#1b6e20", FAILED: "#a00000", SKIPPED: "#777777", HELD: "#8a5a00"}
 
 
 @dataclass
@@ -27,25 +30,58 @@ class RowStatus:
     label: str
     status: str = PENDING
     detail: str = ""
+    warnings: tuple[str, ...] = ()
+    path: Path | None = None
 
 
 class BatchStatusModel(QAbstractTableModel):
-    """Columns: Row, Record, Status, File or problem."""
+    """Columns: Row (the file's row number), the record id (header: its column names), Status, Warnings,
+    File or problem."""
 
-    HEADERS = ("Row", "Record", "Status", "File or problem")
+    HEADERS = ("Row", "Record", "Status", "Warnings", "File or problem")
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.items: list[RowStatus] = []
 
-    def prepare(self, dataset: Dataset, template: TemplateSpec) -> None:
-        """One pending line per row of ``dataset``, labelled by the template's first required column."""
-        key = template.required_columns[0] if template.required_columns else (
-            dataset.column_names[0] if dataset.columns else "")
+    def prepare(self, dataset: Dataset | None, labels: list[str]) -> None:
+        """One waiting line per row of ``dataset`` (none without one), named by ``labels[i]``."""
         self.beginResetModel()
-        self.items = [RowStatus(number, str(row.get(key, "")) if key else "")
-                      for number, row in zip(dataset.row_numbers, dataset.rows, strict=False)]
+        self.items = [] if dataset is None else [
+            RowStatus(number, labels[i] if i < len(labels) else "") for i, number in enumerate(dataset.row_numbers)]
         self.endResetModel()
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.HEADERS) - 1)
+
+    def _changed(self, i: int) -> None:
+        self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.HEADERS) - 1))
+
+    def set_warnings(self, report: BatchReport) -> None:
+        """Each document's warnings (all its sections'), from the batch report."""
+        for doc in report.documents:
+            if 0 <= doc.index < len(self.items):
+                self.items[doc.index].warnings = tuple(w for s in doc.sections for w in s.warnings)
+                if doc.path is not None and doc.ok:
+                    self.items[doc.index].path = doc.path
+                self._changed(doc.index)
+
+    def hold(self, i: int, path: Path) -> None:
+        """Line ``i``'s document was held back at ``path``."""
+        self.set_status(i, HELD, path)
+
+    def set_status(self, i: int, status: str, path: Path | None = None) -> None:
+        """Set line ``i``'s status (and its file)."""
+        if 0 <= i < len(self.items):
+            item = self.items[i]
+            item.status = status
+            if path is not None:
+                item.path, item.detail = path, (f"{path.parent.name}/{path.name}" if status == HELD else path.name)
+            self._changed(i)
+
+    def note(self, i: int, text: str) -> None:
+        """Add ``text`` to line ``i``'s file/problem column."""
+        if 0 <= i < len(self.items):
+            self.items[i].detail = f"{self.items[i].detail} ({text})"
+            self._changed(i)
 
     def apply(self, event: ProgressEvent) -> None:
         """Update a line from a batch ProgressEvent."""
@@ -61,7 +97,7 @@ class BatchStatusModel(QAbstractTableModel):
         if event.kind == "document_started":
             item.status, item.detail = RUNNING, ""
         elif event.kind == "document_done":
-            item.status, item.detail = WRITTEN, event.path.name if event.path else ""
+            item.status, item.detail, item.path = WRITTEN, event.path.name if event.path else "", event.path
         elif event.kind == "document_failed":
             item.status, item.detail = FAILED, event.text
         else:
@@ -92,11 +128,16 @@ class BatchStatusModel(QAbstractTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self.items):
             return None
         item = self.items[index.row()]
-        values = (str(item.row), item.label, item.status, item.detail)
+        warn = f"{len(item.warnings)}: {item.warnings[0]}" if item.warnings else ""
+        values = (str(item.row), item.label, item.status, warn, item.detail)
         if not 0 <= index.column() < len(values):
             return None
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3 and item.warnings:
+            return "\n".join(item.warnings)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return values[index.column()]
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 3 and item.warnings:
+            return QBrush(QColor(_COLORS[HELD]))
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 2 and item.status in _COLORS:
             return QBrush(QColor(_COLORS[item.status]))
         return None
@@ -120,6 +161,7 @@ class BatchPanel(QWidget):
     run_requested = Signal()
     cancel_requested = Signal()
     browse_requested = Signal()
+    release_requested = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -136,14 +178,26 @@ class BatchPanel(QWidget):
         self.cancel_button = QPushButton("Cancel batch")
         self.cancel_button.setAccessibleName("Cancel batch")
         self.cancel_button.setEnabled(False)
+        self.hold_check = QCheckBox("&Hold back documents with warnings")
+        self.hold_check.setChecked(True)
+        self.hold_check.setAccessibleName("Hold back documents with warnings")
+        self.hold_check.setToolTip("Documents whose text has warnings (figures not in the data, placeholders such "
+                                   "as [address], text cut at max_tokens) go into a 'held back' folder inside the "
+                                   "output folder; read them, then Release them")
+        self.release_button = QPushButton("Re&lease selected")
+        self.release_button.setAccessibleName("Release the selected held-back documents")
+        self.release_button.setToolTip("Move the selected held-back documents into the output folder")
+        self.release_button.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Batch progress")
         self.progress.setFormat("%v of %m documents")
+        self.progress.setRange(0, 0)
         self.progress.setValue(0)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Batch status per row")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         self.table.horizontalHeader().setAccessibleName("Batch columns")
@@ -151,6 +205,8 @@ class BatchPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(3, self.fontMetrics().horizontalAdvance("M") * 18)
         header.setStretchLastSection(True)
         self.result = QLabel()
         self.result.setWordWrap(True)
@@ -167,6 +223,7 @@ class BatchPanel(QWidget):
         run_row = QHBoxLayout()
         run_row.addWidget(self.run_button)
         run_row.addWidget(self.cancel_button)
+        run_row.addWidget(self.hold_check)
         run_row.addWidget(self.progress, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -174,8 +231,12 @@ class BatchPanel(QWidget):
         layout.addLayout(out_row)
         layout.addLayout(run_row)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.result)
+        result_row = QHBoxLayout()
+        result_row.addWidget(self.result, 1)
+        result_row.addWidget(self.release_button)
+        layout.addLayout(result_row)
         self.run_button.clicked.connect(self.run_requested)
+        self.release_button.clicked.connect(self.release_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.browse_button.clicked.connect(self.browse_requested)
 
@@ -185,14 +246,24 @@ class BatchPanel(QWidget):
         for widget in (self.out_edit, self.browse_button, self.run_button):
             widget.setEnabled(available)
 
-    def started(self, dataset: Dataset, template: TemplateSpec) -> None:
-        """A batch starts: reset the table and the progress."""
-        self.model.prepare(dataset, template)
-        self.progress.setRange(0, len(dataset.rows))
+    def prepare(self, dataset: Dataset | None, labels: list[str]) -> None:
+        """Before a run: one waiting line per record of ``dataset`` and the count "0 of N documents"."""
+        self.model.prepare(dataset, labels)
+        self.progress.setRange(0, len(dataset.rows) if dataset is not None else 0)
         self.progress.setValue(0)
+        self.progress.setFormat("%v of %m documents" if dataset is not None else "no data yet")
         self.result.setText("")
+        self.release_button.setEnabled(False)
+
+    def started(self, dataset: Dataset, labels: list[str]) -> None:
+        """A batch starts: reset the table and the progress."""
+        self.prepare(dataset, labels)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
+
+    def selected_items(self) -> list[int]:
+        """Indexes of the selected lines."""
+        return sorted({i.row() for i in self.table.selectionModel().selectedRows()})
 
     def apply(self, event: ProgressEvent) -> None:
         """A batch ProgressEvent."""
@@ -201,8 +272,9 @@ class BatchPanel(QWidget):
             done = sum(1 for item in self.model.items if item.status in (WRITTEN, FAILED))
             self.progress.setValue(done)
 
-    def finished(self, report: BatchReport | None, report_path: Path | None, message: str = "") -> None:
-        """The batch ended (report None when it could not start)."""
+    def finished(self, report: BatchReport | None, report_path: Path | None, message: str = "", *,
+                 held: int = 0) -> None:
+        """The batch ended (report None when it could not start); ``held`` documents were held back."""
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         if report is None:
@@ -210,6 +282,7 @@ class BatchPanel(QWidget):
             self.result.setText(message)
             return
         self.model.finish(report.cancelled)
+        self.model.set_warnings(report)
         written = sum(1 for d in report.documents if d.ok)
         failed = len(report.failed)
         state = "Cancelled" if report.cancelled else "Done"
@@ -217,4 +290,7 @@ class BatchPanel(QWidget):
         links = f"<a href='{folder}'>Open the output folder</a>"
         if report_path is not None:
             links += f" · <a href='{QUrl.fromLocalFile(str(report_path)).toString()}'>Open the report</a>"
-        self.result.setText(f"{state}: {written} written, {failed} failed in {report.seconds:.1f} s. {links}")
+        held_text = f" ({held} held back with warnings: select them and Release once read)" if held else ""
+        self.release_button.setEnabled(bool(held))
+        self.result.setText(f"{state}: {written} written{held_text}, {failed} failed in {report.seconds:.1f} s. "
+                            f"{links}")

@@ -1,5 +1,10 @@
-"""Review panels: one per section the model writes. Text streams in live; the user can edit it (which locks it,
-so a later Generate keeps the edit), regenerate it alone (optionally with a new seed), or lock/unlock it.
+"""Review panels: one per section the model writes, each showing one :class:`~docgen.draft.SectionDraft`.
+
+Text streams in live; the user can edit it (which locks it, so a later Generate keeps the edit), regenerate it
+alone (optionally with a new seed), or lock/unlock it. Sentences the claim check marked are highlighted in the
+text and listed under it, each with **Remove sentence** and **Keep**. The panels only *show* the draft and
+*report* what the user did (signals); the review controller changes the draft (:mod:`docgen.draft`, where the
+text surgery lives) and shows it again.
 
 Per-row sections (``per_row = true``: one answer per data row, e.g. a sentiment label) get a read-only log.
 """
@@ -7,49 +12,107 @@ Per-row sections (``per_row = true``: one answer per data row, e.g. a sentiment 
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontMetrics, QTextCursor
-from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
-                               QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtGui import QColor, QFontMetrics, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QTextEdit,
+                               QVBoxLayout, QWidget)
 
-from docgen.model import SectionResult, SectionSpec
+from docgen.draft import SectionDraft
+from docgen.gui.richtext import MarkdownEditor
+from docgen.model import Mark, SectionSpec
+
+MARK_COLOR = "#ffe08a"
+_STATUS = {
+    "empty": "Not written yet",
+    "writing": "Writing…",
+    "edited": "Edited by you (locked, so Generate keeps it)",
+    "cancelled": "Cancelled before it was finished: review, finish or regenerate it",
+    "failed": "Stopped by an error before it was finished: review, finish or regenerate it",
+}
+
+
+def status_text(s: SectionDraft) -> str:
+    """The one-line status of a section: its state, and for model text its cost and seed."""
+    if s.state == "written":
+        speed = f", {s.tokens / s.seconds:.1f} tokens/s" if s.seconds else ""
+        cost = f": {s.tokens} tokens in {s.seconds:.1f} s{speed}" if s.tokens else ""
+        return f"Written{cost}" + (f" · seed {s.seed}" if s.seed is not None else "")
+    return _STATUS.get(s.state, s.state)
+
+
+class MarkRow(QWidget):
+    """One marked sentence under the text: what is wrong, the sentence, Remove sentence / Keep."""
+
+    def __init__(self, mark: Mark, number: int, title: str, parent=None) -> None:
+        super().__init__(parent)
+        self.mark = mark
+        evidence = f" The data says: {mark.evidence}." if mark.evidence else ""
+        self.label = QLabel(f"⚠ {mark.message}.{evidence} “{mark.sentence}”")
+        self.label.setWordWrap(True)
+        self.label.setStyleSheet("QLabel { color: #6b4700; }")
+        self.label.setAccessibleName(f"Marked sentence {number} of {title}")
+        self.remove_button = QPushButton("Remove sentence")
+        self.remove_button.setAccessibleName(f"Remove marked sentence {number} of {title}")
+        self.remove_button.setToolTip("Delete this sentence from the section (Undo puts it back)")
+        self.keep_button = QPushButton("Keep")
+        self.keep_button.setAccessibleName(f"Keep marked sentence {number} of {title}")
+        self.keep_button.setToolTip("The sentence is right: keep it and stop asking about it at export")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.keep_button, 0, Qt.AlignmentFlag.AlignTop)
 
 
 class SectionPanel(QGroupBox):
-    """One section: status, Regenerate / New seed / Lock, the text, and warnings."""
+    """One section: status, New seed / Regenerate / Lock / Undo, the text, its marks and warnings."""
 
+    edited = Signal(str, str)  # section id, new text (Markdown)
+    lock_toggled = Signal(str, bool)
     regenerate_requested = Signal(str, bool)  # section id, new seed
-    changed = Signal()
+    remove_mark_requested = Signal(str, object)  # section id, Mark
+    keep_mark_requested = Signal(str, object)
+    undo_requested = Signal(str)
 
     def __init__(self, spec: SectionSpec, parent=None) -> None:
         super().__init__(spec.title, parent)
         self.spec = spec
-        self.edited = False
-        self.seed: int | None = None
-        self.generated = False
+        self.state = "empty"
         self._programmatic = False
         self._busy = False
+        self.marks: tuple[Mark, ...] = ()
+        self.mark_rows: list[MarkRow] = []
         self.setAccessibleName(f"Section {spec.title}")
-        self.status = QLabel("Not written yet")
+        self.status = QLabel(_STATUS["empty"])
         self.status.setAccessibleName(f"{spec.title} status")
+        self.status.setWordWrap(True)
         self.regenerate_button = QPushButton("&Regenerate" if not spec.per_row else "Runs with Generate")
         self.regenerate_button.setAccessibleName(f"Regenerate {spec.title}")
         self.regenerate_button.setToolTip("Write this section again; the other sections stay as they are")
         self.new_seed = QCheckBox("New seed")
         self.new_seed.setChecked(True)
-        self.new_seed.setAccessibleName(f"Use a new seed when regenerating {spec.title}")
-        self.new_seed.setToolTip("Sample different text; untick to repeat the same seed (e.g. after changing fields)")
+        self.new_seed.setAccessibleName(f"Use a new seed when writing {spec.title} again")
+        self.new_seed.setToolTip("Generate and Regenerate sample different text; untick to repeat the same seed "
+                                 "(e.g. after changing fields)")
         self.lock = QCheckBox("Lock")
         self.lock.setAccessibleName(f"Lock {spec.title}")
         self.lock.setToolTip("A locked section is kept as it is by Generate. Editing a section locks it.")
-        self.editor = QPlainTextEdit()
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setAccessibleName(f"Undo the last change to {spec.title}")
+        self.undo_button.setToolTip("Put back the text before the last removal or edit")
+        self.undo_button.hide()
+        self.editor = MarkdownEditor(rich=spec.format == "markdown")
         self.editor.setAccessibleName(f"{spec.title} text")
         self.editor.setTabChangesFocus(True)
         self.editor.setPlaceholderText("Generate (Ctrl+G) writes this section; you can then edit it here.")
         lines = 3 if spec.format == "choice" else 8
         self.editor.setMinimumHeight(QFontMetrics(self.editor.font()).lineSpacing() * lines + 12)
+        self.marks_box = QWidget()
+        self.marks_box.setAccessibleName(f"{spec.title} marked sentences")
+        self.marks_layout = QVBoxLayout(self.marks_box)
+        self.marks_layout.setContentsMargins(0, 0, 0, 0)
+        self.marks_box.hide()
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("QLabel { color: #8a5a00; }")
@@ -58,65 +121,124 @@ class SectionPanel(QGroupBox):
 
         top = QHBoxLayout()
         top.addWidget(self.status, 1)
+        top.addWidget(self.undo_button)
         top.addWidget(self.new_seed)
         top.addWidget(self.regenerate_button)
         top.addWidget(self.lock)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.editor, 1)
+        layout.addWidget(self.marks_box)
         layout.addWidget(self.warnings)
         if spec.per_row:
             self.editor.setReadOnly(True)
             self.editor.setPlaceholderText("One answer per data row appears here while Generate runs.")
-            self.regenerate_button.setEnabled(False)
-            self.new_seed.hide()
-            self.lock.hide()
-            self.regenerate_button.hide()
+            for widget in (self.new_seed, self.lock, self.regenerate_button):
+                widget.hide()
             self.status.setText("One answer per row, written by Generate")
 
         self.editor.textChanged.connect(self._text_changed)
         self.lock.toggled.connect(self._lock_toggled)
-        self.regenerate_button.clicked.connect(self._regenerate_clicked)
+        self.regenerate_button.clicked.connect(
+            lambda: self.regenerate_requested.emit(self.spec.id, self.new_seed.isChecked()))
+        self.undo_button.clicked.connect(lambda: self.undo_requested.emit(self.spec.id))
         self._update_buttons()
 
-    # -- state ---------------------------------------------------------------------------------------------
+    # -- showing the draft ------------------------------------------------------------------------------------
     @property
     def locked(self) -> bool:
         """True when Generate must keep this section's text."""
         return self.lock.isChecked()
 
     def text(self) -> str:
-        """The section's current text."""
-        return self.editor.toPlainText()
+        """The section's text as Markdown (what the editor shows, written back)."""
+        return self.editor.markdown()
 
     def set_text(self, text: str) -> None:
-        """Replace the text without marking it edited."""
+        """Replace the text without reporting an edit."""
         self._programmatic = True
         try:
-            self.editor.setPlainText(text)
+            self.editor.set_markdown(text)
         finally:
             self._programmatic = False
 
+    def show_section(self, s: SectionDraft, *, note: str = "", can_undo: bool = False) -> None:
+        """Show ``s``: text (unless the editor already holds it), status (or ``note``), lock, marks, warnings."""
+        self.state = s.state
+        if self.editor.markdown() != s.text:
+            self.set_text(s.text)
+        self.status.setText(note or status_text(s))
+        self._programmatic = True
+        try:
+            self.lock.setChecked(s.locked)
+        finally:
+            self._programmatic = False
+        self.undo_button.setVisible(can_undo)
+        self.set_marks(s.open_marks)
+        claims = [f"'{m.claim}'" for m in s.marks]
+        self.set_warnings([w for w in s.warnings if not any(c in w for c in claims)])
+        self._update_buttons()
+
+    def set_marks(self, marks: tuple[Mark, ...]) -> None:
+        """List ``marks`` under the text and highlight their sentences in it."""
+        self.marks = marks
+        for row in self.mark_rows:
+            self.marks_layout.removeWidget(row)
+            row.deleteLater()
+        self.mark_rows = []
+        for number, mark in enumerate(marks, 1):
+            row = MarkRow(mark, number, self.spec.title)
+            row.remove_button.clicked.connect(lambda _c=False, m=mark: self.remove_mark_requested.emit(self.spec.id, m))
+            row.keep_button.clicked.connect(lambda _c=False, m=mark: self.keep_mark_requested.emit(self.spec.id, m))
+            self.marks_layout.addWidget(row)
+            self.mark_rows.append(row)
+        self.marks_box.setVisible(bool(marks))
+        self._highlight()
+
+    def _highlight(self) -> None:
+        selections = []
+        fmt = QTextCharFormat()
+        fmt.setBackground(QColor(MARK_COLOR))
+        for mark in self.marks:
+            cursor = self.editor.find_sentence(mark.sentence)
+            if cursor is not None:
+                selection = QTextEdit.ExtraSelection()
+                selection.cursor = cursor
+                selection.format = fmt
+                selections.append(selection)
+        self.editor.setExtraSelections(selections)
+
+    def set_warnings(self, warnings: tuple[str, ...] | list[str]) -> None:
+        """Per-section warnings: max_tokens reached, text cleanup notes, figures the data does not support
+        (the grounding check) that are not shown as marked sentences."""
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.warnings.setVisible(bool(warnings))
+
     def set_busy(self, busy: bool) -> None:
-        """Disable Regenerate while any run is active."""
+        """Disable Regenerate and the mark buttons while any run is active."""
         self._busy = busy
         self._update_buttons()
 
     def _update_buttons(self) -> None:
         can = not self._busy and not self.locked and not self.spec.per_row
         self.regenerate_button.setEnabled(can)
-        self.editor.setReadOnly(self.spec.per_row or (self._busy and self.status.text().startswith("Writing")))
+        self.editor.setReadOnly(self.spec.per_row or (self._busy and self.state == "writing"))
+        for row in self.mark_rows:
+            row.remove_button.setEnabled(not self._busy)
+            row.keep_button.setEnabled(not self._busy)
 
-    # -- streaming -----------------------------------------------------------------------------------------
+    # -- streaming --------------------------------------------------------------------------------------------
     def begin(self) -> None:
         """The model starts on this section: clear it and show that it is being written."""
+        self.state = "writing"
         self.set_text("")
-        self.status.setText("Writing…")
+        self.status.setText(_STATUS["writing"])
         self.warnings.hide()
+        self.set_marks(())
         self._update_buttons()
 
     def append(self, piece: str) -> None:
-        """Add streamed text at the end, keeping the view scrolled to it."""
+        """Add streamed text at the end (shown as source while it streams), keeping the view scrolled to it."""
         self._programmatic = True
         try:
             cursor = self.editor.textCursor()
@@ -127,78 +249,37 @@ class SectionPanel(QGroupBox):
         finally:
             self._programmatic = False
 
-    def finish(self, result: SectionResult) -> None:
-        """The section is written: show the final text, its cost and any warnings."""
-        if not self.spec.per_row:
-            self.set_text(result.text)
-        self.generated = True
-        self.edited = False
-        self.seed = result.params.seed
-        speed = f", {result.tokens / result.seconds:.1f} tokens/s" if result.seconds else ""
-        self.status.setText(f"Written: {result.tokens} tokens in {result.seconds:.1f} s{speed} · seed {self.seed}")
-        self.set_warnings(result.warnings)
-        self._update_buttons()
-        self.changed.emit()
+    def streamed(self) -> str:
+        """What streamed in so far (the raw model text)."""
+        return self.editor.toPlainText()
 
-    def stopped(self, reason: str) -> None:
-        """The run ended before this section was finished."""
-        if self.status.text().startswith("Writing"):
-            self.status.setText(reason)
-        self._update_buttons()
-
-    def set_warnings(self, warnings: tuple[str, ...] | list[str]) -> None:
-        """Per-section warnings: max_tokens reached, text cleanup notes, and figures the data does not support
-        (the grounding check, :mod:`docgen.grounding`, e.g. "'$5 million' is not in the data (section 'summary')")."""
-        self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
-        self.warnings.setVisible(bool(warnings))
-
-    # -- user actions --------------------------------------------------------------------------------------
+    # -- user actions -----------------------------------------------------------------------------------------
     def _text_changed(self) -> None:
         if self._programmatic or self.spec.per_row:
             return
-        if not self.edited:
-            self.edited = True
-            self.status.setText("Edited by you (locked, so Generate keeps it)")
-            if not self.lock.isChecked():
-                self.lock.setChecked(True)
-        self.changed.emit()
+        self.edited.emit(self.spec.id, self.text())
 
-    def _lock_toggled(self, _checked: bool) -> None:
+    def _lock_toggled(self, checked: bool) -> None:
         self._update_buttons()
-        self.changed.emit()
+        if not self._programmatic:
+            self.lock_toggled.emit(self.spec.id, checked)
 
-    def _regenerate_clicked(self) -> None:
-        self.regenerate_requested.emit(self.spec.id, self.new_seed.isChecked())
-
-    def next_seed(self, new: bool, default: int) -> int:
-        """The seed for regenerating: a fresh random one, or the last one used (else ``default``)."""
+    def next_seed(self, new: bool, last: int | None, default: int) -> int:
+        """The seed for writing again: a fresh random one, or the last one used (else ``default``)."""
         if new:
             return random.randrange(1, 2**31 - 1)
-        return self.seed if self.seed is not None else default
-
-    def to_state(self) -> dict[str, Any]:
-        """JSON-ready state for autosave."""
-        return {"text": self.text(), "locked": self.locked, "edited": self.edited, "seed": self.seed,
-                "generated": self.generated}
-
-    def from_state(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`to_state` output."""
-        self.set_text(str(state.get("text", "")))
-        self.edited = bool(state.get("edited"))
-        self.generated = bool(state.get("generated")) or bool(self.text())
-        seed = state.get("seed")
-        self.seed = seed if isinstance(seed, int) else None
-        self.lock.setChecked(bool(state.get("locked")))
-        if self.text():
-            self.status.setText("Restored from your unsaved work" + (" (edited)" if self.edited else ""))
-        self._update_buttons()
+        return last if last is not None else default
 
 
 class SectionsView(QScrollArea):
-    """A scrollable column of :class:`SectionPanel`, one per section of the template."""
+    """A scrollable column of :class:`SectionPanel`, one per section of the template; forwards their signals."""
 
+    edited = Signal(str, str)
+    lock_toggled = Signal(str, bool)
     regenerate_requested = Signal(str, bool)
-    changed = Signal()
+    remove_mark_requested = Signal(str, object)
+    keep_mark_requested = Signal(str, object)
+    undo_requested = Signal(str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -223,8 +304,9 @@ class SectionsView(QScrollArea):
         self.panels = {}
         for spec in specs:
             panel = SectionPanel(spec)
-            panel.regenerate_requested.connect(self.regenerate_requested)
-            panel.changed.connect(self.changed)
+            for name in ("edited", "lock_toggled", "regenerate_requested", "remove_mark_requested",
+                         "keep_mark_requested", "undo_requested"):
+                getattr(panel, name).connect(getattr(self, name))
             self._layout.insertWidget(self._layout.count() - 1, panel)
             self.panels[spec.id] = panel
         self._hint.setVisible(not self.panels)
@@ -237,17 +319,3 @@ class SectionsView(QScrollArea):
     def editable_panels(self) -> list[SectionPanel]:
         """Panels of document sections (not per-row ones)."""
         return [p for p in self.panels.values() if not p.spec.per_row]
-
-    def texts(self) -> dict[str, str]:
-        """Section id -> text for document sections."""
-        return {p.spec.id: p.text() for p in self.editable_panels()}
-
-    def locked_texts(self) -> dict[str, str]:
-        """Section id -> text for locked (or edited) sections, which Generate must keep."""
-        return {p.spec.id: p.text() for p in self.editable_panels() if p.locked}
-
-    def all_written(self) -> bool:
-        """True when every document section has text (so the document can be exported)."""
-        panels = self.editable_panels()
-        return bool(panels) and all(p.text().strip() for p in panels) or (
-            not panels and any(p.generated for p in self.panels.values()))

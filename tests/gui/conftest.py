@@ -78,6 +78,8 @@ def make_window(qtbot, answered, tmp_path) -> Callable[..., MainWindow]:
         if window.thread is not None:
             window.thread.cancel()
             window.thread.wait(5000)
+        if window.data.loader is not None:
+            window.data.loader.wait(5000)
 
 
 @pytest.fixture
@@ -91,17 +93,29 @@ def wait_idle(qtbot) -> Callable[..., None]:
 
 
 @pytest.fixture
-def prepare() -> Callable[..., None]:
+def wait_data(qtbot) -> Callable[..., None]:
+    """``wait_data(window)``: wait until the data file being read on the worker is read (or failed)."""
+
+    def wait(window: MainWindow, timeout: int = 30_000) -> None:
+        qtbot.waitUntil(lambda: not window.data.loading, timeout=timeout)
+
+    return wait
+
+
+@pytest.fixture
+def prepare(wait_data) -> Callable[..., None]:
     """``prepare(window, template_id, data=None)``: choose the template in the gallery and load ``data``
-    (default: the template's sample, through the "Use sample data" button)."""
+    (default: the template's sample, through the "Use sample data" button), waiting until it is read."""
 
     def prep(window: MainWindow, template_id: str, data: Path | None = None) -> None:
         assert window.gallery.select(template_id), template_id
         assert window.template is not None and window.template.id == template_id
+        wait_data(window)
         if data is None:
             window.data_panel.sample_button.click()
         else:
             window.load_data(data)
+        wait_data(window)
         assert window.dataset is not None, window.data_problem
 
     return prep

@@ -68,7 +68,7 @@ def test_broken_template_package_shows_the_manifest_error(qtbot, make_window, tm
     assert answered.errors and "docgen.toml" in answered.errors[-1][1]
 
 
-def test_drop_a_data_file(qtbot, make_window):
+def test_drop_a_data_file(qtbot, make_window, wait_data):
     window = make_window()
     window.gallery.select("service-reply")
     mime = QMimeData()
@@ -76,4 +76,5 @@ def test_drop_a_data_file(qtbot, make_window):
     event = QDropEvent(QPoint(10, 10).toPointF(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
+    wait_data(window)
     assert window.dataset is not None and window.dataset.path.name == "sample.csv"

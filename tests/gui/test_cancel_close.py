@@ -10,13 +10,15 @@ import shiboken6
 from PySide6.QtCore import Qt
 
 from docgen.llm.fake import FakeGenerator
+from docgen.model import SectionResult
 
 
 def test_cancel_during_long_prompt_stops_within_half_a_second(qtbot, make_window, prepare, wait_idle, answered):
     window = make_window(FakeGenerator(prompt_delay=10))  # "reads" each prompt for 10 s
     prepare(window, "sales-report")
     summary = window.sections_view.panels["summary"]
-    summary.set_text("Earlier text")
+    window.draft.finish(SectionResult("summary", "Earlier text"))  # written by an earlier run
+    window.review.show_draft()
     window.start_generate()
     qtbot.waitUntil(lambda: summary.status.text().startswith("Writing"), timeout=5000)
     qtbot.wait(200)
@@ -31,6 +33,7 @@ def test_cancel_during_long_prompt_stops_within_half_a_second(qtbot, make_window
     assert window.last_cancel_latency is not None and window.last_cancel_latency < 0.5
     assert answered.errors == []  # a cancel is not an error
     assert summary.text() == "Earlier text"  # what was there before is not lost
+    assert window.draft.sections["summary"].state == "written"
     assert window.statusBar().currentMessage() == "Cancelled"
     assert window.generate_action.isEnabled()
 
@@ -47,7 +50,9 @@ def test_cancel_while_streaming(qtbot, make_window, prepare, wait_idle):
     assert thread.wait(2000)
     assert time.perf_counter() - start < 0.5
     wait_idle(window)
-    assert panel.status.text() == "Cancelled"
+    assert panel.status.text().startswith("Cancelled before it was finished")
+    section = window.draft.sections["summary"]
+    assert section.state == "cancelled" and section.text.startswith("word word")  # kept, but unfinished
 
 
 def test_close_during_generation_asks_then_cancels(qtbot, make_window, prepare, answered):

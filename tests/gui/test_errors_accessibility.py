@@ -12,27 +12,37 @@ from docgen.llm.fake import FakeGenerator
 from docgen.sources import load_dataset
 
 
-def test_bad_data_file_is_shown_inline(qtbot, make_window, tmp_path, answered):
+def test_bad_data_file_is_shown_inline(qtbot, make_window, tmp_path, answered, wait_data):
     window = make_window()
     window.gallery.select("sales-report")
     bad = tmp_path / "empty.csv"
     bad.write_bytes(b"")
-    assert not window.load_data(bad)
+    window.load_data(bad)
+    wait_data(window)
+    assert window.dataset is None
     assert window.data_panel.problem.isVisible()
     assert "empty" in window.data_panel.problem.text()
     assert answered.errors == []  # inline, not a dialog
     assert not window.generate_action.isEnabled()
 
 
-def test_missing_columns_are_shown_inline_with_the_closest_name(qtbot, make_window, tmp_path, answered):
+def test_missing_columns_turn_generate_off_with_the_reason(qtbot, make_window, tmp_path, answered, wait_data):
     data = tmp_path / "tickets.csv"
     data.write_text("ticket,comment\n1,Broken on arrival\n", encoding="utf-8")
     window = make_window()
     window.gallery.select("service-reply")
     window.load_data(data)
-    assert "ticket_id" in window.data_panel.problem.text()
-    window.start_generate()
+    wait_data(window)
+    assert "ticket_id" in window.data_panel.problem.text()  # inline, with the closest name
+    assert not window.generate_action.isEnabled() and not window.batch_panel.run_button.isEnabled()
+    note = window.review.generate_note
+    assert note.isVisibleTo(window.review.widget) and "ticket_id" in note.text()
+    assert note.text().startswith("Generate is off:")
+    assert "ticket_id" in window.generate_action.toolTip()
+    window.start_generate()  # called anyway (e.g. a script): the same words in a dialog
     assert answered.errors and "ticket_id" in answered.errors[-1][1]
+    window.gallery.select("sales-report")  # another template: its own columns decide
+    assert "ticket_id" not in window.review.generate_note.text()
 
 
 def test_model_error_is_shown_with_the_cli_words_and_edits_survive(qtbot, make_window, prepare, wait_idle, answered):
@@ -45,6 +55,7 @@ def test_model_error_is_shown_with_the_cli_words_and_edits_survive(qtbot, make_w
     prepare(window, "sales-report")
     summary = window.sections_view.panels["summary"]
     summary.editor.setPlainText("Typed by hand before any model ran.")
+    window.sections_view.panels["summary"].lock.setChecked(False)  # let Generate try to rewrite it
     window.start_generate()
     wait_idle(window)
     assert answered.errors == [("Generation failed", message)]

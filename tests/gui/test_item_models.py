@@ -41,7 +41,7 @@ def test_batch_status_model(qtmodeltester):
     dataset = load_dataset(ROOT / "templates" / "service-reply" / "sample.csv")
     model = BatchStatusModel()
     qtmodeltester.check(model, force_py=True)
-    model.prepare(dataset, resolve("service-reply"))
+    model.prepare(dataset, [str(r["ticket_id"]) for r in dataset.rows])
     model.apply(ProgressEvent("document_started", document=0, documents=len(dataset.rows)))
     model.apply(ProgressEvent("document_done", document=0, documents=len(dataset.rows), path=Path("/x/a.docx")))
     model.apply(ProgressEvent("document_failed", document=1, documents=len(dataset.rows), text="bad row"))
