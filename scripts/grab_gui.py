@@ -83,13 +83,14 @@ def grab_states(out_dir: Path, tag: str, use_model: bool) -> list[Path]:
 
     def wait_idle(limit: float = 600) -> None:
         end = time.perf_counter() + limit
-        while window.thread is not None and time.perf_counter() < end:
+        while (window.thread is not None or window.data.loading) and time.perf_counter() < end:
             app.processEvents()
             time.sleep(0.01)
 
     window.gallery.select("sales-report")
     shot("empty")
     window.use_sample()
+    wait_idle()
     shot("data-loaded")
     window.start_generate()
     panel = window.sections_view.panels["commentary"]
@@ -109,6 +110,7 @@ def grab_states(out_dir: Path, tag: str, use_model: bool) -> list[Path]:
         shot("preview")
     window.gallery.select("service-reply")
     window.use_sample()
+    wait_idle()
     window.batch_panel.out_edit.setText(str(work / "letters"))
     window.start_batch()
     wait_idle()

@@ -60,7 +60,7 @@ class BatchStatusModel(QAbstractTableModel):
         for doc in report.documents:
             if 0 <= doc.index < len(self.items):
                 self.items[doc.index].warnings = tuple(w for s in doc.sections for w in s.warnings)
-                if doc.path is not None and doc.ok:
+                if doc.path is not None and doc.ok and self.items[doc.index].path is None:
                     self.items[doc.index].path = doc.path
                 self._changed(doc.index)
 
