@@ -137,11 +137,14 @@ def run_batch_command(argv: Sequence[str]) -> int:
         generator = open_generator(settings.backend, model_path=settings.model_path or None, n_ctx=settings.n_ctx,
                                    n_threads=settings.effective_threads())
     except DocgenError as exc:
+        log.error("Batch run not started (%s): %s", " ".join(argv), exc)
         print(f"docgen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     model_warnings = tuple(getattr(generator, "warnings", ()))
     for warning in model_warnings:  # e.g. a base model without a chat template: say so before any work
         print(f"docgen: warning: {warning}", file=sys.stderr)
+    log.info("Batch run: template %s, data %s (%d rows), out %s, backend %s, model %s%s", template.id, args.data,
+             len(dataset.rows), args.out, settings.backend, generator.name, ", dry run" if args.dry_run else "")
 
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
@@ -151,11 +154,23 @@ def run_batch_command(argv: Sequence[str]) -> int:
         report = run_batch(template, dataset, generator, args.out, values=values, options=options,
                            on_event=progress, cancel=cancel, dry_run=args.dry_run)
     except DocgenError as exc:
+        log.error("Batch run failed: %s", exc)
         print(f"docgen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         signal.signal(signal.SIGINT, previous)
         generator.close()
+    code = _finish(args, report, progress, generator, cancel, model_warnings)
+    log.info("Batch run ended (exit %d): %d written, %d failed, %s in %.1f s", code,
+             sum(1 for d in report.documents if d.ok), len(report.failed), args.out, report.seconds)
+    for doc in report.failed:
+        log.warning("Document not written: %s", doc.error)
+    return code
+
+
+def _finish(args: argparse.Namespace, report: Any, progress: _Progress, generator: Any, cancel: CancelToken,
+            model_warnings: tuple[str, ...] = ()) -> int:
+    """Print the outcome of a batch run (and export PDFs with ``--pdf``); returns the exit code."""
     pdf_failed = _export_pdfs(report, cancel) if args.pdf and not args.dry_run else 0
     written = sum(1 for d in report.documents if d.ok)
     verb = "Would write" if args.dry_run else "Wrote"

@@ -636,6 +636,10 @@ class MainWindow(QMainWindow):
                                    "never exported. Quit anyway? It is kept and offered back next time."):
                     event.ignore()
                     return
+        preview = self.export.preview.thread
+        if preview is not None and preview.isRunning():
+            self.statusBar().showMessage("Finishing the page preview…")
+            preview.wait()  # LibreOffice is laying out the pages: seconds, bounded by its timeout
         self.save_work()
         self.save_window_state()
         self.session.reset()

@@ -1,14 +1,20 @@
-"""In-app preview of a written .docx: :func:`docgen.render.read_back` blocks rendered as simple HTML
-(headings, paragraphs with bold/italic, bulleted and numbered lists, tables, headers and footers)."""
+"""In-app preview of a written .docx: its pages as LibreOffice lays them out (:mod:`.page_preview`, off the GUI
+thread, cached) when an office suite is installed; meanwhile, and otherwise, :func:`docgen.render.read_back`
+blocks rendered as simple HTML (headings, paragraphs with bold/italic, bulleted and numbered lists, tables,
+headers and footers) with a note saying it is not the page layout."""
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget, QTextBrowser,
+                               QVBoxLayout, QWidget)
 
-from docgen.render import Heading, ListItem, Paragraph, Table, read_back
+from docgen.gui.page_preview import MAX_PAGES, PageThread
+from docgen.render import Heading, ListItem, Paragraph, Table, pdf_available, read_back
 
 
 def _runs_html(block: Paragraph | ListItem) -> str:
@@ -66,12 +72,15 @@ def blocks_to_html(blocks, headers=(), footers=()) -> str:
 
 
 class PreviewPanel(QWidget):
-    """The exported document as text, with buttons to open it or its folder in the desktop's default apps."""
+    """The exported document: its pages (with an office suite) or its text, and buttons to open it or its
+    folder in the desktop's default apps."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.path: Path | None = None
         self.blocks: list = []
+        self.pages: list[Path] = []
+        self.thread: PageThread | None = None
         self.title = QLabel("Export the document (Ctrl+E) to preview it here.")
         self.title.setWordWrap(True)
         self.title.setAccessibleName("Preview status")
@@ -81,28 +90,99 @@ class PreviewPanel(QWidget):
         self.folder_button = QPushButton("Show in &folder")
         self.folder_button.setAccessibleName("Open the folder of the document")
         self.folder_button.setEnabled(False)
+        self.text_button = QPushButton("Show &text")
+        self.text_button.setCheckable(True)
+        self.text_button.setAccessibleName("Show the text instead of the pages")
+        self.text_button.setToolTip("Switch between the pages as laid out and the document's text")
+        self.text_button.hide()
         self.browser = QTextBrowser()
         self.browser.setAccessibleName("Document preview")
         self.browser.setOpenExternalLinks(False)
+        self.pages_body = QWidget()
+        self.pages_layout = QVBoxLayout(self.pages_body)
+        self.pages_layout.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.pages_layout.setSpacing(12)
+        self.pages_view = QScrollArea()
+        self.pages_view.setAccessibleName("Document pages")
+        self.pages_view.setWidgetResizable(True)
+        self.pages_view.setWidget(self.pages_body)
+        self.pages_view.setStyleSheet("QScrollArea { background: #808080; }")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.browser)
+        self.stack.addWidget(self.pages_view)
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
+        top.addWidget(self.text_button)
         top.addWidget(self.open_button)
         top.addWidget(self.folder_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
-        layout.addWidget(self.browser, 1)
+        layout.addWidget(self.stack, 1)
+        self.text_button.toggled.connect(self._toggle_text)
 
     def show_document(self, path: Path) -> None:
-        """Read ``path`` back and show it. python-docx errors propagate (the caller shows them)."""
+        """Show ``path``: its text at once, then its pages once LibreOffice laid them out (when installed).
+        python-docx errors propagate (the caller shows them)."""
         doc = read_back(path)
         self.path = path
         self.blocks = list(doc)
+        self.pages = []
         self.browser.setHtml(blocks_to_html(doc, getattr(doc, "headers", ()), getattr(doc, "footers", ())))
-        self.title.setText(f"Preview of {path.name} (text, headings, lists and tables; open it in Word for the "
-                           "exact layout)")
+        self.stack.setCurrentWidget(self.browser)
+        self.text_button.hide()
         self.open_button.setEnabled(True)
         self.folder_button.setEnabled(True)
+        reason = pdf_available()
+        if reason is not None:
+            self.title.setText(f"Preview of {path.name}: the text, headings, lists and tables, not the page layout "
+                               f"({reason}). Open it in Word for the exact layout.")
+            return
+        self.title.setText(f"Preview of {path.name}: laying out the pages with LibreOffice… (the text is shown "
+                           "meanwhile)")
+        thread = PageThread(path, self)
+        thread.done.connect(self._pages_done)
+        thread.failed.connect(self._pages_failed)
+        thread.finished.connect(thread.deleteLater)
+        self.thread = thread
+        thread.start()
+
+    @property
+    def rendering(self) -> bool:
+        """True while pages are being laid out."""
+        return self.thread is not None and not self.thread.isFinished()
+
+    def _pages_done(self, path: Path, pages: list, count: int) -> None:
+        if path != self.path:
+            return  # an older export's pages
+        self.thread = None
+        self.pages = list(pages)
+        while self.pages_layout.count():
+            item = self.pages_layout.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        for number, png in enumerate(self.pages, 1):
+            label = QLabel()
+            label.setPixmap(QPixmap(str(png)))
+            label.setAccessibleName(f"Page {number} of {count}")
+            label.setStyleSheet("QLabel { background: white; }")
+            self.pages_layout.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
+        more = f" (the first {MAX_PAGES} shown)" if count > len(self.pages) else ""
+        self.title.setText(f"{path.name}: {count} page{'s' if count != 1 else ''} as LibreOffice lays them out"
+                           f"{more}. Word may differ slightly in line breaks.")
+        self.text_button.show()
+        self.text_button.setChecked(False)
+        self.stack.setCurrentWidget(self.pages_view)
+
+    def _pages_failed(self, path: Path, message: str) -> None:
+        if path != self.path:
+            return
+        self.thread = None
+        self.title.setText(f"Preview of {path.name}: the text only; the pages could not be laid out ({message}).")
+
+    def _toggle_text(self, text: bool) -> None:
+        self.stack.setCurrentWidget(self.browser if text or not self.pages else self.pages_view)
+        self.text_button.setText("Show &pages" if text else "Show &text")
 
     def text(self) -> str:
         """The preview as plain text (for tests and screen readers)."""

@@ -80,6 +80,8 @@ def make_window(qtbot, answered, tmp_path) -> Callable[..., MainWindow]:
             window.thread.wait(5000)
         if window.data.loader is not None:
             window.data.loader.wait(5000)
+        if window.preview.thread is not None:
+            window.preview.thread.wait(180_000)
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def test_service_reply_with_the_real_model(qtbot, real_window, prepare, wait_idl
     body.regenerate_button.click()
     wait_idle(window, timeout=600_000)
     assert answered.errors == []
-    assert body.seed != 42 and len(body.text().split()) >= 10
+    assert window.draft.sections["body"].seed != 42 and len(body.text().split()) >= 10
 
     body.editor.setPlainText(body.text() + "\n\nWe have already sent a courier label.")  # edit: locks it
     assert body.locked and not body.regenerate_button.isEnabled()
@@ -95,6 +95,7 @@ def test_cancel_real_model_during_long_prompt(qtbot, real_window, prepare, wait_
     window = real_window
     assert window.open_template(package)
     window.data_panel.sample_button.click()
+    qtbot.waitUntil(lambda: window.dataset is not None and not window.data.loading, timeout=60_000)
     window.start_generate()
     panel = window.sections_view.panels["summary"]
     qtbot.waitUntil(lambda: panel.status.text().startswith("Writing"), timeout=120_000)
