@@ -125,8 +125,8 @@ class SectionDraft:
             return Problem(self.id, self.title, "empty", "has no text")
         marks = self.open_marks
         if marks:
-            n = len(marks)
-            listed = "; ".join(m.message for m in marks[:3]) + ("; …" if n > 3 else "")
+            n = len({(m.start, m.end, m.sentence) for m in marks})
+            listed = "; ".join(m.message for m in marks[:3]) + ("; …" if len(marks) > 3 else "")
             return Problem(self.id, self.title, "marked", f"{n} marked sentence{'s' if n > 1 else ''} ({listed})")
         return None
 

@@ -2,7 +2,8 @@
 
     python scripts/grab_gui.py OUT_DIR [--model]
 
-States: empty, data-loaded, generating, reviewed, preview, batch. Each scale runs in its own process
+States: empty, data-loaded, generating, reviewed (with a sentence the grounding check marked), gate (the export
+question), preview (the pages as LibreOffice lays them out, when installed), batch. Each scale runs in its own process
 (QT_SCALE_FACTOR=1 and 1.5, QT_QPA_PLATFORM=offscreen unless set) with a throw-away DOCGEN_HOME. The text is
 written by the scripted fake model (fast and repeatable) unless --model is given (the real embedded model).
 Files: OUT_DIR/<state>@100.png, OUT_DIR/<state>@150.png.
@@ -23,7 +24,7 @@ SIZE = (1280, 820)
 
 SUMMARY = ("Superstore sold **$2,297,201** over 2014-2017 with a profit of $286,397 (12.5 % margin). "
            "The West was the strongest region with $725,458 in sales. The main concern is Furniture, "
-           "where Tables lost $17,725.")
+           "where Tables lost $17,725. Online orders brought in $5 million more than planned.")
 COMMENTARY = ("The West and East regions carried the period, together bringing in well over half of all sales, "
               "while the Central region trailed on profit.\n\n"
               "- **Technology** led every category on both sales and profit.\n"
@@ -55,8 +56,11 @@ def settle(app, seconds: float = 0.3) -> None:
 
 def grab_states(out_dir: Path, tag: str, use_model: bool) -> list[Path]:
     """Run in the child process: show the window and save one PNG per state."""
+    from PySide6.QtWidgets import QMessageBox
+
     from docgen.gui import dialogs
     from docgen.gui.app import make_application
+    from docgen.gui.export_controller import gate_question
     from docgen.gui.main_window import MainWindow
     from docgen.llm.fake import FakeGenerator
     from docgen.settings import Settings
@@ -101,11 +105,27 @@ def grab_states(out_dir: Path, tag: str, use_model: bool) -> list[Path]:
     shot("generating")
     wait_idle()
     summary = window.sections_view.panels["summary"].editor
-    summary.setPlainText(summary.toPlainText() + "\n\nChecked by Sales Operations.")
+    cursor = summary.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    cursor.insertText(" Checked by Sales Operations.")
     shot("reviewed")
+    problems = window.draft.problems()
+    if problems:
+        box = QMessageBox(QMessageBox.Icon.Question, "Export with problems?", gate_question(problems),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, window)
+        box.show()
+        settle(app)
+        path = out_dir / f"gate@{tag}.png"
+        box.grab().save(str(path))
+        saved.append(path)
+        box.close()
     out = work / "sales-report.docx"
-    window.start_export(out)
+    window.start_export(out, confirmed=True)
     wait_idle()
+    end = time.perf_counter() + 240
+    while window.preview.rendering and time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.05)
     if out.is_file():
         shot("preview")
     window.gallery.select("service-reply")

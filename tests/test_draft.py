@@ -202,3 +202,11 @@ def test_reanchor_orders_marks_and_drops_missing():
     marks = [_mark(text, "A is 1.", "1"), _mark(text, "B is 2.", "2"), Mark("x", "Gone.", 0, 5, "g", "m")]
     assert [m.claim for m in reanchor(text, marks)] == ["2", "1"]
 
+
+
+def test_gate_counts_sentences_not_figures(sales):
+    draft = Draft.new(sales)
+    text = "Sales were $2.1 billion, up 3.6% in 20 years. Fine."
+    draft.finish(_result("summary", text, ungrounded=["$2.1 billion", "3.6%"]))
+    (problem,) = [p for p in draft.problems() if p.section_id == "summary"]
+    assert problem.detail.startswith("1 marked sentence (") and "'3.6%' is not in the data" in problem.detail

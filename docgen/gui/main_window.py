@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
         for action in (self.open_template_action, self.open_data_action, self.export_action, self.settings_action,
                        self.quit_action):
             self.menus["file"].addAction(action)
-        self.menus["run"] = self.menuBar().addMenu("&Run")
+        self.menus["run"] = self.menuBar().addMenu("R&un")  # Alt+R is the Review tab
         self.menus["run"].addAction(self.generate_action)
         self.menus["run"].addAction(self.cancel_action)
         self.menus["tools"] = self.menuBar().addMenu("&Tools")

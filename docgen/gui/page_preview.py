@@ -1,7 +1,7 @@
 """Page-true preview: the written .docx laid out by LibreOffice (the same conversion as PDF export,
 :func:`docgen.render.convert_to_pdf`), its pages rasterized by PDFium (pypdfium2), shown as images.
 
-Pages are cached in ``<user cache dir>/previews/<sha256 of the .docx>/page-<n>.png``: docgen writes
+Pages are cached in ``<user cache dir>/previews/<sha256 of the .docx>@<scale>/page-<n>.png``: docgen writes
 byte-identical files for identical inputs, so exporting the same document again shows its pages at once.
 The work runs on a :class:`PageThread`, never on the GUI thread (LibreOffice takes seconds). Without an office
 suite, the Preview tab shows the read-back text preview with a note saying so (:mod:`.preview`).
@@ -38,9 +38,14 @@ def document_key(docx: Path) -> str:
     return hashlib.sha256(Path(docx).read_bytes()).hexdigest()
 
 
-def cached_pages(docx: Path) -> list[Path] | None:
-    """The cached page images of ``docx``, or None when it was not rendered yet."""
-    folder = cache_dir() / document_key(docx)
+def page_folder(docx: Path, scale: float = SCALE) -> Path:
+    """Where the page images of ``docx`` at ``scale`` are cached."""
+    return cache_dir() / f"{document_key(docx)}@{scale:g}"
+
+
+def cached_pages(docx: Path, scale: float = SCALE) -> list[Path] | None:
+    """The cached page images of ``docx`` at ``scale``, or None when it was not rendered yet."""
+    folder = page_folder(docx, scale)
     done = folder / "done"
     if not done.is_file():
         return None
@@ -75,14 +80,15 @@ def pdf_to_pngs(pdf: Path, folder: Path, *, scale: float = SCALE, max_pages: int
     return out, count
 
 
-def render_pages(docx: Path) -> tuple[list[Path], int]:
-    """Page images of ``docx`` (cached; see the module docstring) and the page count. Raises DocgenError
-    (RenderError from the conversion: no office suite, a failed or timed-out conversion)."""
+def render_pages(docx: Path, scale: float = SCALE) -> tuple[list[Path], int]:
+    """Page images of ``docx`` at ``scale`` pixels per point (cached; see the module docstring) and the page
+    count. Raises DocgenError (RenderError from the conversion: no office suite, a failed or timed-out
+    conversion)."""
     from docgen.render import convert_to_pdf
 
     docx = Path(docx)
-    pages = cached_pages(docx)
-    folder = cache_dir() / document_key(docx)
+    pages = cached_pages(docx, scale)
+    folder = page_folder(docx, scale)
     if pages is not None:
         count = (folder / "done").read_text(encoding="utf-8").strip()
         return pages, int(count) if count.isdigit() else len(pages)
@@ -90,7 +96,7 @@ def render_pages(docx: Path) -> tuple[list[Path], int]:
     try:
         pdf = convert_to_pdf(docx, work)
         folder.mkdir(parents=True, exist_ok=True)
-        pages, count = pdf_to_pngs(pdf, folder)
+        pages, count = pdf_to_pngs(pdf, folder, scale=scale)
         (folder / "done").write_text(str(count), encoding="utf-8")
         return pages, count
     finally:
@@ -104,13 +110,14 @@ class PageThread(QThread):
     done = Signal(object, list, int)
     failed = Signal(object, str)
 
-    def __init__(self, docx: Path, parent=None) -> None:
+    def __init__(self, docx: Path, scale: float = SCALE, parent=None) -> None:
         super().__init__(parent)
         self.docx = Path(docx)
+        self.scale = scale
 
     def run(self) -> None:  # noqa: D102 - worker thread
         try:
-            pages, count = render_pages(self.docx)
+            pages, count = render_pages(self.docx, self.scale)
         except DocgenError as exc:
             self.failed.emit(self.docx, str(exc))
         except Exception as exc:  # noqa: BLE001 - a preview problem must never take the app down

@@ -13,7 +13,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget, QTextBrowser,
                                QVBoxLayout, QWidget)
 
-from docgen.gui.page_preview import MAX_PAGES, PageThread
+from docgen.gui.page_preview import MAX_PAGES, SCALE, PageThread
 from docgen.render import Heading, ListItem, Paragraph, Table, pdf_available, read_back
 
 
@@ -81,6 +81,7 @@ class PreviewPanel(QWidget):
         self.blocks: list = []
         self.pages: list[Path] = []
         self.thread: PageThread | None = None
+        self.ratio = 1.0
         self.title = QLabel("Export the document (Ctrl+E) to preview it here.")
         self.title.setWordWrap(True)
         self.title.setAccessibleName("Preview status")
@@ -140,7 +141,8 @@ class PreviewPanel(QWidget):
             return
         self.title.setText(f"Preview of {path.name}: laying out the pages with LibreOffice… (the text is shown "
                            "meanwhile)")
-        thread = PageThread(path, self)
+        self.ratio = max(1.0, self.devicePixelRatioF())  # crisp pages on a 150 % screen: more pixels, same size
+        thread = PageThread(path, SCALE * self.ratio, self)
         thread.done.connect(self._pages_done)
         thread.failed.connect(self._pages_failed)
         thread.finished.connect(thread.deleteLater)
@@ -163,7 +165,9 @@ class PreviewPanel(QWidget):
                 item.widget().deleteLater()
         for number, png in enumerate(self.pages, 1):
             label = QLabel()
-            label.setPixmap(QPixmap(str(png)))
+            pixmap = QPixmap(str(png))
+            pixmap.setDevicePixelRatio(self.ratio)
+            label.setPixmap(pixmap)
             label.setAccessibleName(f"Page {number} of {count}")
             label.setStyleSheet("QLabel { background: white; }")
             self.pages_layout.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)

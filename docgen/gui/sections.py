@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QLabel, QPushB
                                QVBoxLayout, QWidget)
 
 from docgen.draft import SectionDraft
-from docgen.gui.richtext import MarkdownEditor
+from docgen.gui.richtext import MarkdownEditor, plain_sentence
 from docgen.model import Mark, SectionSpec
 
 MARK_COLOR = "#ffe08a"
@@ -41,14 +41,26 @@ def status_text(s: SectionDraft) -> str:
     return _STATUS.get(s.state, s.state)
 
 
-class MarkRow(QWidget):
-    """One marked sentence under the text: what is wrong, the sentence, Remove sentence / Keep."""
+def group_marks(marks: tuple[Mark, ...]) -> list[list[Mark]]:
+    """Marks grouped by the sentence they are anchored on, in text order (one row per sentence)."""
+    groups: dict[tuple[int, int, str], list[Mark]] = {}
+    for mark in marks:
+        groups.setdefault((mark.start, mark.end, mark.sentence), []).append(mark)
+    return list(groups.values())
 
-    def __init__(self, mark: Mark, number: int, title: str, parent=None) -> None:
+
+class MarkRow(QWidget):
+    """One marked sentence under the text: what is wrong with it (every mark on it), the sentence as shown,
+    Remove sentence / Keep."""
+
+    def __init__(self, marks: list[Mark], number: int, title: str, parent=None) -> None:
         super().__init__(parent)
-        self.mark = mark
-        evidence = f" The data says: {mark.evidence}." if mark.evidence else ""
-        self.label = QLabel(f"⚠ {mark.message}.{evidence} “{mark.sentence}”")
+        self.marks = marks
+        self.mark = marks[0]
+        messages = "; ".join(m.message for m in marks)
+        evidence = "; ".join(dict.fromkeys(m.evidence for m in marks if m.evidence))
+        evidence = f" The data says: {evidence}." if evidence else ""
+        self.label = QLabel(f"⚠ {messages}.{evidence} “{plain_sentence(self.mark.sentence)}”")
         self.label.setWordWrap(True)
         self.label.setStyleSheet("QLabel { color: #6b4700; }")
         self.label.setAccessibleName(f"Marked sentence {number} of {title}")
@@ -87,7 +99,7 @@ class SectionPanel(QGroupBox):
         self.status = QLabel(_STATUS["empty"])
         self.status.setAccessibleName(f"{spec.title} status")
         self.status.setWordWrap(True)
-        self.regenerate_button = QPushButton("&Regenerate" if not spec.per_row else "Runs with Generate")
+        self.regenerate_button = QPushButton("Re&generate" if not spec.per_row else "Runs with Generate")
         self.regenerate_button.setAccessibleName(f"Regenerate {spec.title}")
         self.regenerate_button.setToolTip("Write this section again; the other sections stay as they are")
         self.new_seed = QCheckBox("New seed")
@@ -186,10 +198,12 @@ class SectionPanel(QGroupBox):
             self.marks_layout.removeWidget(row)
             row.deleteLater()
         self.mark_rows = []
-        for number, mark in enumerate(marks, 1):
-            row = MarkRow(mark, number, self.spec.title)
-            row.remove_button.clicked.connect(lambda _c=False, m=mark: self.remove_mark_requested.emit(self.spec.id, m))
-            row.keep_button.clicked.connect(lambda _c=False, m=mark: self.keep_mark_requested.emit(self.spec.id, m))
+        for number, group in enumerate(group_marks(marks), 1):
+            row = MarkRow(group, number, self.spec.title)
+            row.remove_button.clicked.connect(
+                lambda _c=False, m=group[0]: self.remove_mark_requested.emit(self.spec.id, m))
+            row.keep_button.clicked.connect(lambda _c=False, g=group: [
+                self.keep_mark_requested.emit(self.spec.id, m) for m in g])
             self.marks_layout.addWidget(row)
             self.mark_rows.append(row)
         self.marks_box.setVisible(bool(marks))
@@ -199,7 +213,7 @@ class SectionPanel(QGroupBox):
         selections = []
         fmt = QTextCharFormat()
         fmt.setBackground(QColor(MARK_COLOR))
-        for mark in self.marks:
+        for mark in {m.sentence: m for m in self.marks}.values():
             cursor = self.editor.find_sentence(mark.sentence)
             if cursor is not None:
                 selection = QTextEdit.ExtraSelection()

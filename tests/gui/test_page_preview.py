@@ -41,7 +41,7 @@ def test_pages_as_libreoffice_lays_them_out(qtbot, make_window, prepare, wait_id
                if image.pixelColor(x, y).lightness() < 128)
     assert dark > 200  # text on the page, not a blank image
     assert "page" in panel.title.text() and "LibreOffice" in panel.title.text()
-    assert page_preview.cached_pages(out) == panel.pages  # cached by the document's bytes
+    assert page_preview.cached_pages(out, page_preview.SCALE * panel.ratio) == panel.pages  # cached by its bytes
     panel.text_button.click()
     assert panel.stack.currentWidget() is panel.browser and SUMMARY in panel.text()
 
