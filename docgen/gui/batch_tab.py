@@ -172,7 +172,7 @@ class BatchPanel(QWidget):
         self.out_edit.setAccessibleName("Batch output folder")
         self.browse_button = QPushButton("Browse…")
         self.browse_button.setAccessibleName("Choose the batch output folder")
-        self.run_button = QPushButton("&Run batch")
+        self.run_button = QPushButton("Run ba&tch")
         self.run_button.setAccessibleName("Run batch")
         self.run_button.setToolTip("Write one document per row into the output folder")
         self.cancel_button = QPushButton("Cancel batch")
@@ -215,7 +215,7 @@ class BatchPanel(QWidget):
         self.result.linkActivated.connect(lambda url: QDesktopServices.openUrl(QUrl(url)))
 
         out_row = QHBoxLayout()
-        label = QLabel("Output &folder:")
+        label = QLabel("Output f&older:")
         label.setBuddy(self.out_edit)
         out_row.addWidget(label)
         out_row.addWidget(self.out_edit, 1)

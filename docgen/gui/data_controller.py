@@ -90,7 +90,7 @@ class DataController(QObject):
         self._pending: tuple[Path, str | None] | None = None
         self.panel = DataPanel()
         self.fields_form = FieldsForm()
-        self.sheet_label = QLabel("&Sheet:")
+        self.sheet_label = QLabel("Wor&ksheet:")
         self.sheet_combo = QComboBox()
         self.sheet_combo.setAccessibleName("Worksheet")
         self.sheet_combo.setToolTip("The worksheet of the workbook that holds the table")

@@ -122,7 +122,7 @@ class DataPanel(QWidget):
         self.sample_button.setAccessibleName("Use the template's sample data")
         self.sample_button.setEnabled(False)
         row = QHBoxLayout()
-        label = QLabel("Data &file:")
+        label = QLabel("Data fi&le:")
         label.setBuddy(self.path_edit)
         row.addWidget(label)
         row.addWidget(self.path_edit, 1)

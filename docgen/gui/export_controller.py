@@ -57,7 +57,7 @@ class ExportController:
         self.widget = self.preview
         self.last_export: Path | None = None
         self.pdf_error: str | None = None
-        self.pdf_check = QCheckBox("Also save as &PDF")
+        self.pdf_check = QCheckBox("&Also save as PDF")  # Alt+P is the gallery's "Open template package"
         self.pdf_check.setAccessibleName("Also save as PDF when exporting")
         reason = pdf_available()
         self.pdf_check.setEnabled(reason is None)

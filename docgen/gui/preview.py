@@ -88,7 +88,7 @@ class PreviewPanel(QWidget):
         self.open_button = QPushButton("Open in &Word")
         self.open_button.setAccessibleName("Open the document in the default app")
         self.open_button.setEnabled(False)
-        self.folder_button = QPushButton("Show in &folder")
+        self.folder_button = QPushButton("Show in f&older")
         self.folder_button.setAccessibleName("Open the folder of the document")
         self.folder_button.setEnabled(False)
         self.text_button = QPushButton("Show &text")
