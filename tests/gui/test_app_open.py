@@ -57,6 +57,10 @@ def test_open_template_package_from_disk(qtbot, make_window, tmp_path, answered)
     assert window.template is not None and window.template.id == "my-letter"
     assert window.gallery.model.row_of("my-letter") >= 0
     assert answered.errors == []
+    again = make_window()  # the next session: the template opened from disk is still in the gallery
+    assert again.gallery.model.row_of("my-letter") >= 0
+    shutil.rmtree(package)  # moved away: skipped, no error
+    assert make_window().gallery.model.row_of("my-letter") == -1 and answered.errors == []
 
 
 def test_broken_template_package_shows_the_manifest_error(qtbot, make_window, tmp_path, answered):
@@ -78,3 +82,31 @@ def test_drop_a_data_file(qtbot, make_window, wait_data):
     window.dropEvent(event)
     wait_data(window)
     assert window.dataset is not None and window.dataset.path.name == "sample.csv"
+
+
+def test_workbook_sheet_picker(qtbot, make_window, tmp_path, wait_data, answered):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "Notes"
+    notes.append(["note"])
+    notes.append(["exported from the help desk"])
+    tickets = book.create_sheet("Tickets")
+    tickets.append(["ticket_id", "comment"])
+    tickets.append(["T-1", "Broken on arrival"])
+    path = tmp_path / "desk.xlsx"
+    book.save(path)
+    window = make_window()
+    window.gallery.select("service-reply")
+    window.load_data(path)
+    wait_data(window)
+    combo = window.data.sheet_combo
+    assert combo.isVisibleTo(window) and [combo.itemText(i) for i in range(combo.count())] == ["Notes", "Tickets"]
+    assert window.dataset.sheet == "Notes" and "ticket_id" in window.data_problem  # the first sheet, wrong columns
+    combo.setCurrentIndex(1)
+    combo.activated.emit(1)
+    wait_data(window)
+    assert window.dataset.sheet == "Tickets" and window.data_problem == ""
+    assert window.generate_action.isEnabled()
+    assert window.draft.sheet == "Tickets"  # remembered with the draft
