@@ -48,6 +48,8 @@ STATES = ("empty", "writing", "written", "edited", "cancelled", "failed")
 UNFINISHED = {"writing": "is still being written", "cancelled": "was cancelled before it was finished",
               "failed": "stopped with an error before it was finished"}
 VERSION = 2
+#: Edits of one section less than this many seconds apart are one history entry (one Undo undoes the burst).
+TYPING_SECONDS = 2.0
 
 MarkKey = tuple[str, str, str]
 
@@ -278,7 +280,12 @@ class Draft:
         s = self.section(section_id)
         if text == s.text:
             return
-        self.history.append(Change(s.id, "edit", s.text, text, s.marks))
+        last = self.history[-1] if self.history else None
+        if last is not None and last.section_id == s.id and last.action == "edit" and last.after == s.text \
+                and time.time() - last.at < TYPING_SECONDS:  # one history entry per burst of typing
+            self.history[-1] = dataclasses.replace(last, after=text, at=time.time())
+        else:
+            self.history.append(Change(s.id, "edit", s.text, text, s.marks))
         s.text, s.edited, s.locked = text, True, True
         if s.state not in UNFINISHED or not text.strip():
             s.state = "edited" if text.strip() else "empty"

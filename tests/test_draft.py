@@ -210,3 +210,12 @@ def test_gate_counts_sentences_not_figures(sales):
     draft.finish(_result("summary", text, ungrounded=["$2.1 billion", "3.6%"]))
     (problem,) = [p for p in draft.problems() if p.section_id == "summary"]
     assert problem.detail.startswith("1 marked sentence (") and "'3.6%' is not in the data" in problem.detail
+
+
+def test_a_burst_of_typing_is_one_undo(sales):
+    draft = Draft.new(sales)
+    draft.finish(_result("summary", "Sales rose."))
+    for text in ("Sales rose. C", "Sales rose. Ch", "Sales rose. Checked."):
+        draft.edit("summary", text)
+    assert [c.action for c in draft.history] == ["generate", "edit"]
+    assert draft.undo("summary") and draft.sections["summary"].text == "Sales rose."
