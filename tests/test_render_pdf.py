@@ -147,16 +147,16 @@ def test_cli_pdf_failure_is_reported_per_document_and_docx_kept(tmp_path, capsys
 @pytest.mark.parametrize("available", [False, True])
 def test_gui_pdf_checkbox_follows_availability(qtbot, tmp_path, monkeypatch, available):
     pytest.importorskip("PySide6")
-    from docgen.gui import main_window
+    from docgen.gui import export_controller, main_window
     from docgen.llm.fake import FakeGenerator
     from docgen.settings import Settings
 
     reason = None if available else pdf_mod.INSTALL_HINT
-    monkeypatch.setattr(main_window, "pdf_available", lambda: reason)
+    monkeypatch.setattr(export_controller, "pdf_available", lambda: reason)
     window = main_window.MainWindow(Settings(output_dir=str(tmp_path / "out")),
                                     generator_factory=lambda _s: FakeGenerator())
     qtbot.addWidget(window)
-    assert window.pdf_check.text() == "Also save as &PDF"
+    assert window.pdf_check.text() == "&Also save as PDF"
     assert window.pdf_check.isEnabled() is available
     if not available:
         assert "PDF export needs LibreOffice or Microsoft Word" in window.pdf_check.toolTip()
