@@ -13,7 +13,7 @@ from pathlib import Path
 from docgen.errors import DocgenError, MissingValues, TemplateError
 from docgen.model import TemplateSpec
 from docgen.pipeline import DocumentJob, rehearse
-from docgen.render import inspect_template
+from docgen.render import chart_problems, inspect_template
 from docgen.sources import load_dataset, require_columns
 from docgen.templates.catalog import load_package
 from docgen.templates.manifest import WORD_SUFFIXES
@@ -36,8 +36,9 @@ def preflight(spec: TemplateSpec) -> None:
     that read values nothing provides (with the closest known name).
     """
     inspection = inspect_template(spec.docx)
-    if inspection.problems:
-        raise TemplateError(f"Template '{spec.id}' ({spec.docx}) cannot be used: " + " ".join(inspection.problems))
+    problems = list(inspection.problems) + chart_problems(spec.docx, spec.charts)
+    if problems:
+        raise TemplateError(f"Template '{spec.id}' ({spec.docx}) cannot be used: " + " ".join(problems))
     unknown = unknown_names(spec, inspection.variables)
     if unknown:
         import difflib
@@ -68,7 +69,7 @@ def check_template(path: Path) -> tuple[list[str], list[str]]:
 
     spec = load_package(path)
     inspection = inspect_template(spec.docx)
-    problems = list(inspection.problems)
+    problems = list(inspection.problems) + chart_problems(spec.docx, spec.charts)
     lines = [
         f"Template: {spec.id} {spec.version} ({spec.name}), mode '{spec.mode}'",
         f"Manifest: {spec.manifest_path}",
@@ -77,6 +78,8 @@ def check_template(path: Path) -> tuple[list[str], list[str]]:
         "Sections: " + (", ".join(f"{s.id} ({s.format}{', per row' if s.per_row else ''})" for s in spec.sections)
                         or "none"),
         "Aggregates: " + (", ".join(a.name for a in spec.aggregates) or "none"),
+        *(["Charts: " + ", ".join(f"{c.name or 'number ' + str(c.index)} <- {c.data}" for c in spec.charts)]
+          if spec.charts else []),
         *_tag_lines(inspection),
     ]
     unknown = unknown_names(spec, inspection.variables)

@@ -72,6 +72,29 @@ class AggregateSpec:
 
 
 @dataclass(frozen=True)
+class ChartSpec:
+    """A chart of template.docx filled from the data, declared in ``[[charts]]`` (see docs/charts.md).
+
+    The chart is the one whose name, alt text or title is ``name`` (or the ``index``-th chart of the document,
+    1-based; with both, the ``index``-th must also match ``name``). ``data`` is an expression over the
+    document's context (an aggregate's name, ``rows``, ``row``, ``rows[:12]``): a list of records gives one
+    category per record (labels from the ``categories`` key) and one chart series per ``series`` key; one
+    record (``row``) gives one series whose categories are the ``series`` keys. ``series_names`` label the
+    series in the legend (default: the keys); ``number_format`` is an Excel number format for the values
+    (``"$"#,##0``; default ``General``); ``title``, when given, is Jinja text that replaces the chart's title.
+    """
+
+    data: str
+    name: str = ""
+    index: int | None = None
+    categories: str | None = None
+    series: tuple[str, ...] = ()
+    series_names: tuple[str, ...] = ()
+    number_format: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
 class TemplateSpec:
     """A validated template package: manifest + paths. Built by :mod:`docgen.templates.manifest`."""
 
@@ -92,6 +115,7 @@ class TemplateSpec:
     fields: tuple[FieldSpec, ...] = ()
     sections: tuple[SectionSpec, ...] = ()
     aggregates: tuple[AggregateSpec, ...] = ()
+    charts: tuple[ChartSpec, ...] = ()
     sample_data: Path | None = None
     source: str = "bundled"  # bundled | site | user | path
 

@@ -74,6 +74,40 @@ def test_frozen_app_runs_batch_gui_and_doctor_from_its_folder(frozen_app, tmp_pa
     assert len(text.strip()) > 50
     print(f"batch, 2 documents with the embedded model: {seconds:.1f} s")
 
+    # charts from the bundle: the sentiment report's chart tag (native chart part + embedded workbook), with the
+    # scripted backend so it takes seconds; then the picture fallback (matplotlib) and an SVG picture (resvg)
+    comments = home / "comments.csv"
+    comments.write_text("comment\ngreat screen\nbroke after a week\n", encoding="utf-8")
+    done, _ = run_frozen(frozen_app, ["--template", "sentiment-report", "--data", str(comments), "--out",
+                                      str(home / "charts"), "--backend", "fake", "-q"], home)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (report_docx,) = (home / "charts").glob("*.docx")
+    import zipfile
+
+    with zipfile.ZipFile(report_docx) as z:
+        names = z.namelist()
+    assert any(n.startswith("word/charts/chart") for n in names)
+    assert any(n.startswith("word/embeddings/") and n.endswith(".xlsx") for n in names)
+    package = home / "media-template"
+    package.mkdir()
+    d = docx.Document()
+    d.add_paragraph("{{p chart(rows, x='name', y='n', kind='pie', title='Share', picture=true) }}")
+    d.add_paragraph("{% for r in rows %}{{ image(r.logo, width='2cm') }}{% endfor %}")
+    d.save(str(package / "template.docx"))
+    (package / "docgen.toml").write_text('[template]\nid = "media"\nname = "Media"\n', encoding="utf-8")
+    (home / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10">'
+                                   '<rect width="20" height="10" fill="#4472C4"/></svg>', encoding="utf-8")
+    media = home / "media.csv"
+    media.write_text("name,n,logo\na,3,logo.svg\nb,5,logo.svg\n", encoding="utf-8")
+    done, _ = run_frozen(frozen_app, ["--template", str(package), "--data", str(media), "--out",
+                                      str(home / "media"), "-q"], home)
+    assert done.returncode == 0, done.stdout + done.stderr
+    from docgen.render import read_pictures
+
+    pictures = read_pictures(next((home / "media").glob("*.docx")))
+    assert [p.alt_text for p in pictures][:1] == ["Share"] and len(pictures) == 3  # the chart + 2 SVGs as PNG
+    assert {p.content_type for p in pictures} == {"image/png"}
+
     done, seconds = run_frozen(frozen_app, ["gui", "--smoke-test"], home, QT_QPA_PLATFORM="offscreen")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "window shown=True" in done.stdout

@@ -138,3 +138,48 @@ def test_locate_finds_nth_array_table():
     assert locate(text, ["sections", 1, "max_tokens"]) == 7
     assert locate(text, ["sections", 1]) == 5
     assert locate(text, ["template", "id"]) == 2
+
+
+# -- [[charts]] ---------------------------------------------------------------------------------------------------
+
+CHARTS = GOOD + """
+[[charts]]
+name = "Sales by region"
+data = "by_region"
+categories = "Region"
+series = ["Sales", "Profit"]
+series_names = ["Sales ($)"]
+number_format = '"$"#,##0'
+title = "Sales by region, {{ company }}"
+
+[[charts]]
+index = 2
+data = "row"
+series = ["Q1", "Q2"]
+"""
+
+
+def test_charts_are_read_into_chart_specs(tmp_path):
+    spec = load_package(make_package(tmp_path, CHARTS))
+    first, second = spec.charts
+    assert (first.name, first.index, first.data, first.categories) == ("Sales by region", None, "by_region", "Region")
+    assert first.series == ("Sales", "Profit") and first.series_names == ("Sales ($)",)
+    assert first.number_format == '"$"#,##0' and first.title == "Sales by region, {{ company }}"
+    assert (second.name, second.index, second.categories, second.series) == ("", 2, None, ("Q1", "Q2"))
+
+
+@pytest.mark.parametrize("second, key, words", [
+    ('data = "row"\nseries = ["Q1"]', "charts[1]", "needs name (the chart's name, alt text or title in Word) or index"),
+    ('index = 2\ndata = "row"\nseries = ["Q1"]\ncolour = "red"', "charts[1].colour", "unknown key"),
+    ('index = 2\ndata = "row"\nseries = ["Q1"]\nseries_names = ["a", "b"]', "charts[1].series_names",
+     "2 series_names for 1 series"),
+    ('index = 0\ndata = "row"\nseries = ["Q1"]', "charts[1].index", "less than the minimum of 1"),
+    ('index = 2\ndata = "by_region["\nseries = ["Q1"]', "charts[1].data", "not a valid expression"),
+    ('index = 2\ndata = "row"', "charts[1]", "'series' is a required property"),
+])
+def test_chart_entry_errors_name_key_and_line(tmp_path, second, key, words):
+    text = CHARTS[: CHARTS.rindex("[[charts]]")] + "[[charts]]\n" + second + "\n"
+    with pytest.raises(ManifestError) as err:
+        load_package(make_package(tmp_path, text))
+    assert err.value.key == key and words in str(err.value)
+    assert err.value.line is not None and err.value.line > 20

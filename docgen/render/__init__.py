@@ -11,7 +11,12 @@ Public API (imported lazily, so ``import docgen.render`` does not load python-do
   the structure of a written .docx, for tests and the GUI preview;
 - :func:`read_provenance` - the custom document properties (docgen's provenance) of a written .docx;
 - :func:`sanitize_text` / :func:`sanitize_value` - remove characters XML 1.0 forbids;
-- :func:`convert_to_pdf` / :func:`pdf_available` - PDF through an installed LibreOffice or Word (:mod:`.pdf`).
+- :func:`convert_to_pdf` / :func:`pdf_available` - PDF through an installed LibreOffice or Word (:mod:`.pdf`);
+- :func:`read_charts` -> :class:`ChartReadBack` and :func:`read_pictures` -> :class:`PictureReadBack` - the
+  charts (values in the chart XML and in its embedded workbook) and pictures of a written .docx;
+  :func:`chart_picture` - a chart as a PNG (the picture fallback) and :func:`chart_pictures` - PNGs of a
+  written document's charts, for a preview without an office suite. Charts are filled by ``[[charts]]`` and ``{{ chart(...) }}`` (:mod:`.charts`, :mod:`.chart_tag`),
+  pictures placed by ``{{ image(...) }}`` (:mod:`.images`).
 
 Rendering also: joins tags Word split over runs (:mod:`.split_tags`), renders headers, footers, footnotes
 and endnotes, turns Markdown links into hyperlinks (:mod:`.hyperlinks`), adds right-to-left / East-Asian
@@ -25,7 +30,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from docgen.render.charts import ChartReadBack, chart_picture, chart_pictures, chart_problems, read_charts
     from docgen.render.docx_template import render_document
+    from docgen.render.images import PictureReadBack, read_pictures
     from docgen.render.inspect import TemplateInspection, inspect_template
     from docgen.render.pdf import convert_to_pdf, pdf_available
     from docgen.render.properties import read_provenance
@@ -33,6 +40,13 @@ if TYPE_CHECKING:
     from docgen.render.sanitize import sanitize_text, sanitize_value
 
 _WHERE = {
+    "ChartReadBack": "charts",
+    "chart_problems": "charts",
+    "chart_pictures": "charts",
+    "chart_picture": "charts",
+    "read_charts": "charts",
+    "PictureReadBack": "images",
+    "read_pictures": "images",
     "render_document": "docx_template",
     "convert_to_pdf": "pdf",
     "pdf_available": "pdf",
@@ -53,9 +67,11 @@ _WHERE = {
 
 __all__ = [
     "Block",
+    "ChartReadBack",
     "Heading",
     "ListItem",
     "Paragraph",
+    "PictureReadBack",
     "ReadBack",
     "Run",
     "Table",
@@ -63,7 +79,12 @@ __all__ = [
     "convert_to_pdf",
     "inspect_template",
     "pdf_available",
+    "chart_picture",
+    "chart_pictures",
+    "chart_problems",
     "read_back",
+    "read_charts",
+    "read_pictures",
     "read_provenance",
     "render_document",
     "sanitize_text",

@@ -20,6 +20,10 @@ How sections are placed (the rule template authors follow; DESIGN.md section 2):
 - a ``json`` section is its parsed object (:class:`SectionData`, a dict): ``{{ sections.facts.mood }}``,
   ``{% for t in sections.facts.topics %}``; as a whole it prints as compact JSON.
 
+Charts and pictures (:mod:`.charts`, :mod:`.chart_tag`, :mod:`.images`): ``{{ chart(...) }}`` and
+``{{ image(...) }}`` are functions of the environment (:data:`TAG_FUNCTIONS`), and the charts of the template
+that ``[[charts]]`` binds are filled after the tags are rendered.
+
 Values: ``context`` is sanitized (:mod:`.sanitize`) and autoescaped, so ``&``, ``<``, ``>`` and strings like
 ``<|im_end|>`` appear literally. docxtpl itself turns ``\\n`` in a value into a line break and ``\\t`` into a tab.
 """
@@ -30,7 +34,7 @@ import io
 import json
 import re
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +45,9 @@ from markupsafe import Markup
 
 from docgen.errors import DocgenError, RenderError, TemplateError, TemplateNotFound
 from docgen.jinja import make_environment
+from docgen.model import ChartSpec, Dataset
 from docgen.render import errors_map
+from docgen.render.images import ImageSource, as_block, as_run
 from docgen.render.atomic import atomic_write, prepare_folder
 from docgen.render.finish import finish_document
 from docgen.render.fragment import Fragment
@@ -63,6 +69,8 @@ _PARA_START = re.compile(r"<w:p([ >])")
 _PARA_ANY = re.compile(r"<w:p([ >/])")
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _STAMP_ATTR = re.compile(r' docgen-p="\d+"')
+#: functions template.docx may call besides its context's values (not "unknown names" for the checks)
+TAG_FUNCTIONS = ("chart", "image")
 
 
 def stamp_paragraphs(xml: str) -> str:
@@ -204,6 +212,9 @@ def block_filter(value: Any) -> Markup:
     one paragraph of (escaped) text. ``None`` gives an empty paragraph; an undefined value raises as usual."""
     if isinstance(value, SectionText):
         return value.block
+    drawing = as_block(value)  # {{p chart(...) }} / {{p image(...) }}
+    if drawing is not None:
+        return drawing
     text = "" if value is None else sanitize_text(str(value))
     return Markup('<w:p><w:r><w:t xml:space="preserve">%s</w:t></w:r></w:p>') % text
 
@@ -306,6 +317,10 @@ def render_document(
     *,
     provenance: Mapping[str, str] | None = None,
     record: str | None = None,
+    charts: Sequence[ChartSpec] = (),
+    dataset: Dataset | None = None,
+    strict_images: bool = False,
+    warnings: list[str] | None = None,
 ) -> Path:
     """Render template ``docx_path`` with ``context`` and ``sections`` and write ``out_path`` atomically.
 
@@ -314,6 +329,11 @@ def render_document(
     (format, text), format "markdown" | "text" | "choice" | "json"; they become ``context["sections"]`` (see the
     module docstring for block vs inline placement). ``provenance`` goes into custom document properties, with a
     short summary in the core properties (:mod:`.properties`). ``record`` ("row 7 of sales.csv") is named in MissingValues messages.
+
+    Charts and pictures: ``charts`` (the manifest's ``[[charts]]``) are filled from ``context``
+    (:func:`.charts.bind_charts`); ``{{ image(...) }}`` paths are relative to ``dataset``'s folder and failures
+    name its rows (:class:`.images.ImageSource`); ``strict_images`` makes a missing or unreadable picture an
+    error (DataError) instead of a placeholder; messages about placeholders are appended to ``warnings``.
 
     Errors (docgen.errors): TemplateNotFound / TemplateError (not a .docx, sandbox violation),
     TemplateSyntaxError (part + paragraph + text), MissingValues (tag, record, closest names), RenderError
@@ -325,12 +345,19 @@ def render_document(
     prepare_folder(out_path.parent)
     tpl = open_template(docx_path)
     ctx = sanitize_value(dict(context))
+    notes: list[str] = [] if warnings is None else warnings
     try:
         ctx["sections"] = build_sections(tpl, sections)
         env = template_environment()
         env.filters["docgen_run"] = tpl.run_filter
+        chart_tag = _media_functions(env, tpl, ctx, dataset, strict_images, notes, record)
         with render_budget():  # one time and output budget for all parts (docgen.limits)
             tpl.render(ctx, env, autoescape=True)
+        chart_tag.replace_unsupported(tpl.docx)
+        if charts:
+            from docgen.render.charts import bind_charts
+
+            bind_charts(tpl.docx, charts, ctx, make_environment(autoescape=False))
         finish_document(tpl.docx)
     except DocgenError:
         raise
@@ -355,6 +382,22 @@ def render_document(
         raise
     except Exception as exc:
         raise RenderError(f"Writing {out_path} failed: {type(exc).__name__}: {exc}. Nothing was written.") from exc
+
+
+def _media_functions(env, tpl: DocgenTemplate, ctx: Mapping[str, Any], dataset: Dataset | None, strict: bool,
+                     warnings: list[str], record: str | None):
+    """Put ``chart`` and ``image`` (:data:`TAG_FUNCTIONS`) into ``env``, bound to ``tpl``; returns the chart tag
+    (it replaces charts Word cannot hold after rendering)."""
+    from docgen.render.chart_tag import ChartTag
+    from docgen.render.images import ImageTag
+
+    source = ImageSource(dataset.path.parent if dataset is not None else None,
+                         dataset.path.name if dataset is not None else "",
+                         tuple(dataset.row_numbers) if dataset is not None else (), strict)
+    chart_tag = ChartTag(tpl)
+    env.globals["chart"] = chart_tag
+    env.globals["image"] = ImageTag(tpl, source, ctx, warnings, record=record)
+    return chart_tag
 
 
 def docx_bytes(tpl: DocgenTemplate) -> bytes:

@@ -25,7 +25,7 @@ from jinja2 import meta, nodes
 from lxml import etree
 
 from docgen.render import errors_map
-from docgen.render.docx_template import _PARA_START, _bad_tag, open_template, template_environment
+from docgen.render.docx_template import TAG_FUNCTIONS, _PARA_START, _bad_tag, open_template, template_environment
 from docgen.render.parts import paragraph_texts, part_element, tag_parts
 
 _SECTION_REF = re.compile(r"sections(?:\.([A-Za-z_]\w*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
@@ -124,6 +124,7 @@ def inspect_template(docx_path: Path) -> TemplateInspection:
     joined, xml_all = "\n".join(all_text), "".join(all_xml)
     for desc in errors_map.foreign_syntax(joined, xml_all):
         problems.append(f"{docx_path}: {desc}.")
+    variables -= set(TAG_FUNCTIONS)  # chart(...) and image(...) are docgen's functions, not values
     return TemplateInspection(docx_path, tuple(sorted(variables)), tags, sections, tuple(dict.fromkeys(problems)))
 
 

@@ -25,7 +25,7 @@ import jsonschema
 
 from docgen.errors import ManifestError
 from docgen.jinja import make_environment
-from docgen.model import AggregateSpec, FieldSpec, SectionSpec, TemplateSpec
+from docgen.model import AggregateSpec, ChartSpec, FieldSpec, SectionSpec, TemplateSpec
 
 MANIFEST_NAME = "docgen.toml"
 DOCX_NAME = "template.docx"
@@ -123,6 +123,24 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                     "sort": _STR,
                     "ascending": {"type": "boolean"},
                     "limit": {"type": "integer", "minimum": 0},
+                },
+            },
+        },
+        "charts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["data", "series"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "index": {"type": "integer", "minimum": 1},
+                    "data": {"type": "string", "minLength": 1},
+                    "categories": _STR,
+                    "series": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+                    "series_names": _STRS,
+                    "number_format": _STR,
+                    "title": _STR,
                 },
             },
         },
@@ -273,6 +291,27 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
         sort=a.get("sort"), ascending=a.get("ascending", False), limit=a.get("limit", 0),
     ) for a in data.get("aggregates", []))
 
+    charts = []
+    for i, c in enumerate(data.get("charts", [])):
+        if "name" not in c and "index" not in c:
+            raise fail(("charts", i), "a [[charts]] entry needs name (the chart's name, alt text or title in Word) "
+                       "or index (its order in the document, from 1).")
+        if len(c.get("series_names", ())) > len(c["series"]):
+            raise fail(("charts", i, "series_names"), f"{len(c['series_names'])} series_names for "
+                       f"{len(c['series'])} series; give one name per series (or none).")
+        try:
+            env.compile_expression(c["data"])
+        except jinja2.TemplateSyntaxError as exc:
+            raise fail(("charts", i, "data"), f"not a valid expression ({exc.message}); use an aggregate's name, "
+                       "rows or row.") from exc
+        if "title" in c:
+            check_jinja(("charts", i, "title"), c["title"])
+        charts.append(ChartSpec(
+            data=c["data"], name=c.get("name", ""), index=c.get("index"), categories=c.get("categories"),
+            series=tuple(c["series"]), series_names=tuple(c.get("series_names", ())),
+            number_format=c.get("number_format"), title=c.get("title"),
+        ))
+
     for kind, items, attr in (("fields", fields, "name"), ("sections", sections, "id"),
                               ("aggregates", aggregates, "name")):
         seen: set[str] = set()
@@ -314,5 +353,6 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
         mode=data_table.get("mode", "table"), required_columns=tuple(data_table.get("required_columns", ())),
         output_name=output_name, system_prompt=prompt.get("system", ""), context=prompt.get("context", ""),
         max_context_rows=data_table.get("max_context_rows", 50),
-        fields=tuple(fields), sections=tuple(sections), aggregates=aggregates, sample_data=sample, source=source,
+        fields=tuple(fields), sections=tuple(sections), aggregates=aggregates, charts=tuple(charts),
+        sample_data=sample, source=source,
     )
