@@ -125,6 +125,9 @@ def build_sentiment_report(folder: Path) -> None:
     doc.add_paragraph("Sentiment breakdown", style="Heading 1")
     _table(doc, ["Sentiment", "Comments", "Share"], "{%tr for s in by_sentiment %}",
            ["{{ s.sentiment }}", "{{ s.count }}", "{{ (s.count / record_count)|percent(0) }}"])
+    # a native Word chart drawn by the chart tag from the same aggregate as the table (docs/charts.md)
+    doc.add_paragraph("{{p chart(by_sentiment, x='sentiment', y='count', kind='pie', names=['Comments'], "
+                      "title='Comments by sentiment', width='12cm', height='7cm') }}")
     doc.add_paragraph("Examples", style="Heading 1")
     _table(doc, ["Sentiment", "Comment"],
            "{%tr for r in (rows|selectattr('sentiment', 'equalto', 'negative')|list)[:3] + "
