@@ -209,6 +209,7 @@ def report_dict(report: BatchReport, pdfs: Mapping[int, tuple[Path | None, str |
             "seconds": round(d.seconds, 3),
             "tokens": sum(s.tokens for s in d.sections),
             "error": d.error,
+            "warnings": list(d.warnings),
             "sections": [{"id": s.id, "tokens": s.tokens, "prompt_tokens": s.prompt_tokens,
                           "seconds": round(s.seconds, 3), "warnings": list(s.warnings),
                           "ungrounded": list(s.ungrounded),

@@ -224,6 +224,8 @@ class DocumentResult:
     sections: tuple[SectionResult, ...] = ()
     seconds: float = 0.0
     error: str | None = None
+    #: what rendering noticed but did not stop for (a picture the data names that could not be shown)
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -290,13 +292,15 @@ class RunOptions:
 
     ``seed``/``temperature`` apply to sections that do not set their own (choice sections default to 0, greedy).
     ``strict_grounding`` (``--strict-grounding``): a document with any figure the data does not support
-    (:mod:`docgen.grounding`) fails instead of being written.
+    (:mod:`docgen.grounding`) fails instead of being written. ``strict_images`` (``--strict-images``): a
+    picture the data names that is missing or unreadable fails the document instead of showing a placeholder.
     """
 
     seed: int = 42
     temperature: float = 0.3
     model_sha256: str = ""
     strict_grounding: bool = False
+    strict_images: bool = False
 
 
 @dataclass

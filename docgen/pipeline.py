@@ -60,7 +60,7 @@ def placeholder(section: SectionSpec) -> str:
     return f"[{section.title}]"
 
 
-def rehearse(job: DocumentJob, context: Mapping[str, Any] | None = None) -> str:
+def rehearse(job: DocumentJob, context: Mapping[str, Any] | None = None, *, strict_images: bool = False) -> str:
     """Render the document once with placeholder section text into a throwaway folder, without the model.
 
     This finds what only rendering finds (a tag such as ``{{ row.order_no }}`` naming a value this record
@@ -77,7 +77,8 @@ def rehearse(job: DocumentJob, context: Mapping[str, Any] | None = None) -> str:
     sections = {s.id: (s.format, job.fixed_sections.get(s.id, placeholder(s)))
                 for s in job.template.sections if not (s.per_row and job.row_index is None)}
     with tempfile.TemporaryDirectory(prefix="docgen-rehearsal-") as tmp:
-        render_document(job.template.docx, context, sections, Path(tmp) / "rehearsal.docx", record=job.record)
+        render_document(job.template.docx, context, sections, Path(tmp) / "rehearsal.docx", record=job.record,
+                        charts=job.template.charts, dataset=job.dataset, strict_images=strict_images)
     return name
 
 
@@ -97,7 +98,8 @@ def document_steps(job: DocumentJob, generator: Generator, out_path: Path | None
     progress.emit("document_started")
     context = base_context(job)
     if _needs_model(job):
-        rehearse(job, context)  # a tag naming a value that does not exist fails now, not after the model ran
+        # a tag naming a value that does not exist (or, strict, a missing picture) fails now, not after the model
+        rehearse(job, context, strict_images=options.strict_images)
     results: dict[str, SectionResult] = {}
     if job.row_index is None and any(s.per_row for s in template.sections):
         for r in (yield from row_section_steps(job, context, generator, options, progress)):
@@ -118,11 +120,13 @@ def document_steps(job: DocumentJob, generator: Generator, out_path: Path | None
     if out_path is None and out_dir is not None:
         out_path = out_dir / output_name(job, context)
     ordered = tuple(results[s.id] for s in template.sections if s.id in results)
+    warnings: tuple[str, ...] = ()
     if out_path is not None:
         if cancel:
             cancel.raise_if_cancelled()
-        write_document(job, generator, options, context, doc_sections, results, out_path, started)
-    result = DocumentResult(doc_index, out_path, job.row_number, ordered, time.perf_counter() - started)
+        warnings = write_document(job, generator, options, context, doc_sections, results, out_path, started)
+    result = DocumentResult(doc_index, out_path, job.row_number, ordered, time.perf_counter() - started,
+                            warnings=warnings)
     progress.emit("document_done", path=out_path, tokens=sum(r.tokens for r in ordered))
     return result
 
@@ -170,13 +174,18 @@ def refuse_ungrounded(job: DocumentJob, results: Mapping[str, SectionResult], op
 
 def write_document(job: DocumentJob, generator: Generator, options: RunOptions, context: Mapping[str, Any],
                    sections: Sequence[SectionSpec], results: Mapping[str, SectionResult], out_path: Path,
-                   started: float) -> None:
-    """Render and atomically write the document, then its provenance sidecar. Raises RenderError."""
+                   started: float) -> tuple[str, ...]:
+    """Render and atomically write the document (its ``[[charts]]`` filled, pictures from the data), then its
+    provenance sidecar; returns rendering's warnings (pictures not shown). Raises RenderError, DataError."""
     texts = {s.id: (s.format, results[s.id].text) for s in sections if s.id in results}
     provenance = provenance_for(job, generator, options, results)
-    render_document(job.template.docx, context, texts, out_path, provenance=provenance, record=job.record)
+    warnings: list[str] = []
+    render_document(job.template.docx, context, texts, out_path, provenance=provenance, record=job.record,
+                    charts=job.template.charts, dataset=job.dataset, strict_images=options.strict_images,
+                    warnings=warnings)
     ordered = tuple(results[s.id] for s in job.template.sections if s.id in results)
     write_document_sidecar(out_path, provenance, ordered, job.template, time.perf_counter() - started)
+    return tuple(warnings)
 
 
 def write_document_sidecar(out_path: Path, provenance: Mapping[str, str], results: Sequence[SectionResult],

@@ -41,6 +41,9 @@ def _batch_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict-grounding", action="store_true",
                    help="fail a document whose generated text has a figure not found in the data (default: write "
                    "it and list the figures in the report)")
+    p.add_argument("--strict-images", action="store_true",
+                   help="fail a document when a picture its data names is missing or unreadable (default: write it "
+                   "with a placeholder and a warning in the report)")
     p.add_argument("--pdf", action="store_true",
                    help="also save each document as PDF (needs LibreOffice or Microsoft Word installed)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -150,7 +153,7 @@ def run_batch_command(argv: Sequence[str]) -> int:
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
     try:
         options = RunOptions(seed=settings.seed, temperature=settings.temperature,
-                             strict_grounding=args.strict_grounding)
+                             strict_grounding=args.strict_grounding, strict_images=args.strict_images)
         report = run_batch(template, dataset, generator, args.out, values=values, options=options,
                            on_event=progress, cancel=cancel, dry_run=args.dry_run)
     except DocgenError as exc:
@@ -191,6 +194,11 @@ def _finish(args: argparse.Namespace, report: Any, progress: _Progress, generato
     if model_warnings and not args.dry_run:
         print(f"docgen: warning: written with {generator.name}, which has no chat template (a base model?): read "
               "every section before using these documents.", file=sys.stderr)
+    not_shown = [w for d in report.documents for w in d.warnings]
+    if not_shown:
+        print(f"docgen: warning: {len(not_shown)} picture(s) could not be shown and have a placeholder, e.g. "
+              f"{not_shown[0]} See 'warnings' in the report (--strict-images fails such documents).",
+              file=sys.stderr)
     if report.cancelled:
         print("docgen: cancelled; documents finished before the cancel were kept.", file=sys.stderr)
         return EXIT_CANCELLED

@@ -152,6 +152,8 @@ def _number(value: Any, what: str, series: str, category: Any) -> float | int | 
                           "another column.")
     if value != value or value in (float("inf"), float("-inf")):  # NaN / infinity
         return None
+    if isinstance(value, float):  # Excel keeps 15 significant digits: 725457.8245000006 -> 725457.8245, so the
+        value = float(f"{value:.15g}")  # chart part and the workbook hold the same number
     return value
 
 
@@ -457,7 +459,33 @@ def rewrite_chart_xml(blob: bytes, values: ChartValues, *, title: str | None = N
         _fit_points(ser, len(values.categories))
     if title is not None:
         set_title(chart_space, title)
+    if values.number_format != "General":
+        _value_axis_format(plot_area, values.number_format, xy=_is_xy(chart_type))
     return _serialize(chart_space), data.xlsx_blob
+
+
+def _value_axis_format(plot_area, number_format: str, *, xy: bool) -> None:
+    """Show the value axis' labels in ``number_format`` (set explicitly: LibreOffice does not follow a
+    source-linked format). In a scatter chart only the vertical value axis, not the x axis."""
+    for ax in plot_area.findall(f"{{{NS_C}}}valAx"):
+        pos = ax.find(f"{{{NS_C}}}axPos")
+        if xy and pos is not None and pos.get("val") in ("b", "t"):
+            continue
+        fmt = ax.find(f"{{{NS_C}}}numFmt")
+        if fmt is None:
+            fmt = etree.Element(f"{{{NS_C}}}numFmt")
+            # CT_ValAx order: axId, scaling, delete, axPos, majorGridlines?, minorGridlines?, title?, numFmt?...
+            anchor = None
+            for tag in ("title", "minorGridlines", "majorGridlines", "axPos"):
+                anchor = ax.find(f"{{{NS_C}}}{tag}")
+                if anchor is not None:
+                    break
+            if anchor is not None:
+                anchor.addnext(fmt)
+            else:
+                ax.append(fmt)
+        fmt.set("formatCode", number_format)
+        fmt.set("sourceLinked", "0")
 
 
 def _workbook_part(chart_part) -> Any:
@@ -693,6 +721,10 @@ def chart_xml(values: ChartValues, kind: str = "column", *, stacked: Any = False
         axis = chart.value_axis
         axis.tick_labels.number_format = values.number_format
         axis.tick_labels.number_format_is_linked = False
+    if kind == "bar":  # the first category on top, as in the table beside it (Word's default is the bottom)
+        chart.category_axis.reverse_order = True
+        for crosses in chart_space.iterfind(f".//{{{NS_C}}}valAx/{{{NS_C}}}crosses"):
+            crosses.set("val", "max")  # ...with the value axis at the bottom: it crosses at the last category
     set_title(chart_space, title)
     return _serialize(chart_space), data.xlsx_blob
 
