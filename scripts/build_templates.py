@@ -58,6 +58,16 @@ def _footer(doc, text: str) -> None:
         run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
 
 
+def _chart(doc, alt_text: str, kind: str, series: list[str]) -> None:
+    """A native Word chart with placeholder numbers, named by its alt text; docgen.toml's [[charts]] binds it to
+    an aggregate (docs/charts.md), as a template author would with a chart inserted in Word."""
+    from docgen.render.charts import ChartValues, Series, insert_chart
+
+    placeholder = ChartValues(tuple(f"Category {i}" for i in range(1, 5)),
+                              tuple(Series(name, (4.0, 3.0, 2.0, 1.0)) for name in series))
+    insert_chart(doc.add_paragraph(), placeholder, kind, title=alt_text, alt_text=alt_text, width_cm=15, height_cm=7)
+
+
 def build_sales_report(folder: Path) -> None:
     doc = Document()
     doc.add_paragraph("{{ company }} sales report", style="Title")
@@ -77,9 +87,11 @@ def build_sales_report(folder: Path) -> None:
     _table(doc, ["Region", "Sales", "Share", "Profit", "Order lines"], "{%tr for r in by_region %}",
            ["{{ r.Region }}", "{{ r.Sales|money }}", "{{ r.share|percent }}", "{{ r.Profit|money }}",
             "{{ r.count|number }}"])
+    _chart(doc, "Sales by region", "bar", ["Sales", "Profit"])
     doc.add_paragraph("Sales by category", style="Heading 2")
     _table(doc, ["Category", "Sales", "Share", "Profit"], "{%tr for c in by_category %}",
            ["{{ c.Category }}", "{{ c.Sales|money }}", "{{ c.share|percent }}", "{{ c.Profit|money }}"])
+    _chart(doc, "Sales by category", "column", ["Sales", "Profit"])
     doc.add_paragraph("Most and least profitable sub-categories", style="Heading 2")
     _table(doc, ["Sub-category", "Profit", "Sales"],
            "{%tr for s in top_subcategories + (loss_subcategories|reject('in', top_subcategories)|list) %}",

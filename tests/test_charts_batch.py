@@ -29,6 +29,29 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+def test_sales_report_charts_are_its_aggregates(tmp_path, capsys):
+    code, _, err = run(capsys, "--template", "sales-report", "--data", str(TEMPLATES / "sales-report" / "sample.csv"),
+                       "--out", str(tmp_path / "out"), "--backend", "fake", "--quiet")
+    assert code == 0, err
+    (written,) = (tmp_path / "out").glob("*.docx")
+    template = resolve("sales-report")
+    data = load_dataset(template.sample_data)
+    aggregates = {a.name: compute(a, data) for a in template.aggregates}
+    by_alt = {c.alt_text: c for c in read_charts(written)}
+    assert set(by_alt) == {"Sales by region", "Sales by category"}
+    for alt, name, key in (("Sales by region", "by_region", "Region"), ("Sales by category", "by_category",
+                                                                           "Category")):
+        chart = by_alt[alt]
+        rows = aggregates[name]
+        assert chart.title == alt and chart.categories == tuple(r[key] for r in rows)
+        for s in chart.series:
+            expected = [r[s.name] for r in rows]
+            assert s.values == pytest.approx(expected, rel=1e-12)
+            assert s.workbook_values == pytest.approx(expected, rel=1e-12)
+            assert s.format_code == '"$"#,##0'
+    assert by_alt["Sales by region"].categories[0] == "West"  # the strongest region first, as in the table
+
+
 def test_sentiment_report_chart_counts_the_classified_comments(tmp_path, capsys):
     data = tmp_path / "comments.csv"
     data.write_text("comment\ngreat screen\nbroke in a week\nit is a phone\nlove it\n", encoding="utf-8")
