@@ -393,7 +393,7 @@ def _media_functions(env, tpl: DocgenTemplate, ctx: Mapping[str, Any], dataset: 
 
     source = ImageSource(dataset.path.parent if dataset is not None else None,
                          dataset.path.name if dataset is not None else "",
-                         tuple(dataset.row_numbers) if dataset is not None else (), strict)
+                         dataset.row_numbers if dataset is not None else (), strict)
     chart_tag = ChartTag(tpl)
     env.globals["chart"] = chart_tag
     env.globals["image"] = ImageTag(tpl, source, ctx, warnings, record=record)

@@ -301,7 +301,7 @@ class ImageSource:
 
     folder: Path | None = None
     data_name: str = ""
-    row_numbers: tuple[int, ...] = ()
+    row_numbers: Sequence[int] = ()
     strict: bool = False
 
 
