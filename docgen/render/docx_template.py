@@ -25,7 +25,8 @@ Charts and pictures (:mod:`.charts`, :mod:`.chart_tag`, :mod:`.images`): ``{{ ch
 that ``[[charts]]`` binds are filled after the tags are rendered.
 
 Values: ``context`` is sanitized (:mod:`.sanitize`) and autoescaped, so ``&``, ``<``, ``>`` and strings like
-``<|im_end|>`` appear literally. docxtpl itself turns ``\\n`` in a value into a line break and ``\\t`` into a tab.
+``<|im_end|>`` appear literally. docxtpl itself turns ``\\n`` in a value into a line break and ``\\t`` into a tab;
+a blank line in a value starts a new paragraph with the tag paragraph's properties (:mod:`.paragraphs`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from docgen.render.fragment import Fragment
 from docgen.render.markdown import MarkdownWriter, StyleMap, markdown_to_plain
 from docgen.render.numbering import ListNumbering
 from docgen.render.package import word_package
+from docgen.render.paragraphs import blank_lines_to_paragraphs
 from docgen.render.parts import paragraph_texts, part_element, tag_parts
 from docgen.render.properties import set_provenance
 from docgen.render.reproducible import normalized_zip
@@ -140,6 +142,9 @@ class DocgenTemplate(DocxTemplate):
         props = getattr(self, "run_props", [])
         rpr = props[index] if 0 <= index < len(props) else ""
         return run_filter(value, rpr)
+
+    def resolve_listing(self, xml):  # noqa: D102 - docxtpl hook: a blank line in a value starts a new paragraph
+        return super().resolve_listing(blank_lines_to_paragraphs(xml))
 
     def render_init(self):  # noqa: D102 - docxtpl hook
         super().render_init()

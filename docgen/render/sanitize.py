@@ -1,10 +1,21 @@
-"""Make text safe to put into a .docx: remove what XML 1.0 forbids.
+"""Make text safe to put into a .docx: what XML 1.0 forbids is removed or replaced, and what the text meant is
+kept where it can be.
 
-Rule (XML 1.0, section 2.2 "Characters"): allowed are U+0009, U+000A, U+000D, U+0020-U+D7FF,
-U+E000-U+FFFD and U+10000-U+10FFFF. Everything else (C0 control characters, lone surrogates, U+FFFE,
-U+FFFF) is removed. ``\\r\\n`` and lone ``\\r`` become ``\\n`` (docxtpl turns ``\\n`` inside a value into a
-Word line break). Nothing else is changed: ``&``, ``<``, ``>`` are escaped later by Jinja's autoescape, and
-strings that look like model control tokens (``<|im_end|>``) are ordinary text here.
+Rules, in order:
+
+1. Terminal escape sequences (ANSI/VT100: ``ESC [ ... m`` colours, cursor moves, ``ESC ] ... BEL`` titles)
+   are removed whole, so a value copied from a terminal does not leave ``[1m`` behind.
+2. A vertical tab (U+000B, what Word puts on the clipboard for a manual line break) becomes a line break;
+   a form feed (U+000C, a page break in text files) ends the paragraph.
+3. ``\r\n`` and lone ``\r`` become ``\n`` (docxtpl turns ``\n`` inside a value into a Word line break).
+4. A lone surrogate (U+D800-U+DFFF without its pair, e.g. from a JSON ``"\ud800"`` escape) becomes U+FFFD, the
+   replacement character, so the reader sees that something was there.
+5. Everything else XML 1.0 forbids (section 2.2 "Characters": other C0 controls, U+FFFE, U+FFFF) is removed.
+   Allowed are U+0009, U+000A, U+000D, U+0020-U+D7FF, U+E000-U+FFFD and U+10000-U+10FFFF.
+
+Nothing else is changed: ``&``, ``<``, ``>`` are escaped later by Jinja's autoescape, and strings that look like
+model control tokens (``<|im_end|>``) are ordinary text here. (A blank line in a value becomes a new paragraph
+when it is placed: :mod:`.paragraphs`.)
 """
 
 from __future__ import annotations
@@ -14,14 +25,22 @@ from collections.abc import Mapping
 from typing import Any
 
 _FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: ECMA-48 control sequences as terminals print them: CSI (ESC [ parameters final byte; colours, cursor moves) and
+#: OSC (ESC ] ... BEL or ESC \\; window titles, links). A lone ESC is removed by rule 5 and the text after it kept.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
 
 
 def sanitize_text(text: str) -> str:
-    """Return ``text`` without characters XML 1.0 forbids and with ``\\r\\n``/``\\r`` turned into ``\\n``."""
-    text = _FORBIDDEN.sub("", text)
+    """``text`` made safe for XML by the rules of the module docstring."""
+    if "\x1b" in text or "\x9b" in text:
+        text = _ANSI.sub("", text)
+    if "\x0b" in text or "\x0c" in text:
+        text = text.replace("\x0b", "\n").replace("\x0c", "\n\n")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
+    text = _SURROGATE.sub("\ufffd", text)
+    return _FORBIDDEN.sub("", text)
 
 
 def sanitize_value(value: Any) -> Any:

@@ -6,7 +6,10 @@ writer to the paragraphs it builds. Idempotent; what the template author set exp
 - **Right-to-left** (Hebrew, Arabic, Syriac, Thaana, N'Ko... U+0590-U+08FF and the Hebrew/Arabic
   presentation forms): a run containing such letters gets ``w:rtl``; a paragraph whose *first strong*
   character (Unicode bidi class L, R or AL) is right-to-left gets ``w:bidi`` (paragraph direction RTL, as
-  Word does when one types such a paragraph). A paragraph that already has ``w:bidi`` (any value) is left alone.
+  Word does when one types such a paragraph). A paragraph that already has ``w:bidi`` turned on is left alone;
+  one with ``w:bidi w:val="0"`` gets it turned on all the same, because LibreOffice writes that "off" on every
+  paragraph it saves (so it says nothing about the author's wish), and a paragraph starting with right-to-left
+  text shown left-to-right puts its punctuation and numbers in the wrong places.
 - **East Asian** (CJK ideographs, kana, Hangul, CJK punctuation and full-width forms): the run gets
   ``w:rFonts w:hint="eastAsia"`` and, unless the run names an East-Asian font itself (``w:eastAsia`` or
   ``w:eastAsiaTheme``) or ``east_asia_font`` is None (the template's defaults name one), ``w:eastAsia`` =
@@ -121,8 +124,11 @@ def apply_script_props(element, *, set_east_asia_font: bool = True) -> None:
             continue
         if RTL.search(para_text) and first_strong_is_rtl(para_text):
             ppr = _first(p, "pPr")
-            if ppr.find(qn("w:bidi")) is None:
+            bidi = ppr.find(qn("w:bidi"))
+            if bidi is None:
                 _child(ppr, "bidi", PPR_ORDER)
+            elif bidi.get(qn("w:val")) in ("0", "false", "off"):
+                del bidi.attrib[qn("w:val")]
         for r, text in zip(runs, texts):
             if not text:
                 continue

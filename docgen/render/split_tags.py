@@ -8,13 +8,13 @@ different *structures* - one half inside a hyperlink, a tracked insertion (``w:i
 field or a content control - deleting the markup leaves unbalanced XML and the paragraph is lost or the file
 breaks.
 
-:func:`join_split_tags` therefore treats each gap between two pieces of one tag:
-
-- *run-level gap* (only ``</w:t></w:r><w:r><w:rPr>...</w:rPr><w:t>``, proofing marks, bookmarks and other
-  empty elements): removed, as docxtpl does;
-- *structural gap* (anything else, e.g. ``</w:t></w:r><w:hyperlink r:id="rId5"><w:r><w:t>``): kept whole, and the
-  tag's text is moved in front of it. The tag then renders in the first run (with that run's formatting); the
-  structure stays, with an empty run where the rest of the tag was.
+:func:`join_split_tags` therefore moves the text of the tag's later pieces in front of each gap and keeps the
+gap whole - a run boundary (``</w:t></w:r><w:r><w:rPr>...</w:rPr><w:t>``, proofing marks, bookmarks) as much as
+a structure (``</w:t></w:r><w:hyperlink r:id="rId5"><w:r><w:t>``). The tag then renders in its first run (with that
+run's formatting); what follows the tag in a later run stays in that run with *its* formatting (deleting a run
+boundary, as docxtpl does, would pull the text after a bold tag - "{{ name }}, welcome" - into the bold run),
+and structures stay valid, with an empty run where the rest of the tag was. (:func:`is_run_gap` still tells
+the two kinds apart for callers that need it.)
 
 Tags that span paragraphs are not joined (``docgen templates check`` reports them; rendering raises a syntax
 error naming the paragraph).
@@ -53,13 +53,13 @@ def _join_braces(xml: str) -> str:
         gap, c = m.group(1), m.group(2)
         if _crosses_paragraph(gap):
             return m.group(0)
-        return "{" + c if is_run_gap(gap) else "{" + c + gap
+        return "{" + c + gap
 
     def close(m: re.Match) -> str:
         c, gap = m.group(1), m.group(2)
         if _crosses_paragraph(gap):
             return m.group(0)
-        return c + "}" if is_run_gap(gap) else c + "}" + gap
+        return c + "}" + gap
 
     return _CLOSE_BRACE.sub(close, _OPEN_BRACE.sub(open_, xml))
 
@@ -69,13 +69,7 @@ def _join_tag(m: re.Match) -> str:
     if "</w:t>" not in tag or _crosses_paragraph(tag):
         return tag
     pieces = _T_GAP.split(tag)
-    texts, kept = [], []
-    for i, piece in enumerate(pieces):
-        if i % 2 == 0:
-            texts.append(piece)
-        elif not is_run_gap(piece):
-            kept.append(piece)
-    return "".join(texts) + "".join(kept)
+    return "".join(pieces[0::2]) + "".join(pieces[1::2])
 
 
 def join_split_tags(xml: str) -> str:
