@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import tempfile
@@ -31,16 +32,21 @@ from docgen.pipeline import DocumentJob, RunOptions, base_context, document_step
 REPORT_NAME = "docgen-report.json"
 # Windows reserves these device names with any extension (Microsoft, "Naming Files, Paths, and Namespaces").
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
-_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*]')
+#: Invisible characters that have no place in a file name: C0/C1 controls and DEL (NUL from a broken cell),
+#: bidi overrides and marks (U+202E makes "report\u202excod.docx" show as "reportdocx.doc"), zero-width ones.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 MAX_NAME = 150  # characters; keeps full paths under Windows' 260 limit in ordinary folders
 
 
 def safe_filename(name: str, *, default: str = "document") -> str:
     """A file name that is valid on Windows, macOS and Linux, ending in ``.docx``.
 
-    Path separators and characters Windows forbids become ``_``; trailing dots/spaces are removed; reserved
-    device names (CON, NUL, COM1...) get a ``_`` prefix; the stem is cut to ``MAX_NAME`` characters.
+    Tabs and line breaks become spaces and other invisible characters (:data:`CONTROL`) are left out; path
+    separators and characters Windows forbids become ``_``; trailing dots/spaces are removed; reserved device
+    names (CON, NUL, COM1...) get a ``_`` prefix; the stem is cut to ``MAX_NAME`` characters.
     """
+    name = CONTROL.sub("", re.sub(r"[\t\n\r\v\f]+", " ", name))
     name = unicodedata.normalize("NFC", name).strip()
     stem = name[:-5] if name.lower().endswith(".docx") else name
     stem = _FORBIDDEN.sub("_", stem).strip(" .")
@@ -102,7 +108,8 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
     jobs = plan_jobs(template, dataset, values)
     started = time.perf_counter()
     used: set[str] = set()
-    replaced: list[str] = []
+    existing: dict[int, str] = {}  # document index -> name of a file it would replace (counted once written)
+    notes: list[str] = list(data_notes(dataset))
     cancelled = False
     if on_event:
         on_event(ProgressEvent("run_started", documents=len(jobs)))
@@ -116,9 +123,13 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
         def work(index: int, job: DocumentJob) -> Callable[[], Steps[DocumentResult]]:
             def start() -> Steps[DocumentResult]:
                 begun[index] = time.perf_counter()
-                name = unique_name(safe_filename(output_name(job, base_context(job)), default=template.id), used)
+                raw = output_name(job, base_context(job))
+                name = unique_name(safe_filename(raw, default=template.id), used)
+                if CONTROL.search(raw):
+                    notes.append(f"{job.record}: the output name had invisible characters (such as NUL) in it; "
+                                 f"they were left out: {name}")
                 if (out_dir / name).exists():
-                    replaced.append(name)
+                    existing[index] = name
                 return document_steps(job, generator, out_dir / name, options=options, on_event=on_event,
                                       cancel=cancel, doc_index=index, doc_total=len(jobs))
             return start
@@ -141,13 +152,31 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
         except Cancelled:
             cancelled = True
         documents = [finished[i] for i in sorted(finished)]
+    replaced = tuple(existing[d.index] for d in documents if d.ok and d.index in existing)
     report = BatchReport(template.id, dataset.path, out_dir, tuple(documents), time.perf_counter() - started,
-                         generator.name, cancelled, tuple(replaced))
+                         generator.name, cancelled, replaced, tuple(notes))
     if not dry_run:
-        write_report(report)
+        try:
+            write_report(report)
+        except RenderError as exc:  # e.g. the disk filled up: the documents written so far stay, say why
+            report = dataclasses.replace(report, report_error=str(exc))
     if on_event:
         on_event(ProgressEvent("run_done", document=len(documents), documents=len(jobs)))
     return report
+
+
+def data_notes(dataset: Dataset) -> list[str]:
+    """What the run should tell about how the data was read: a text file that was not UTF-8 (the encoding docgen
+    recognized, so a wrong guess can be spotted and the file saved as UTF-8)."""
+    encoding = (dataset.encoding or "").lower().replace("_", "-")
+    if not encoding or encoding in ("utf-8", "utf-8-sig", "ascii", "utf-16", "utf-32"):
+        return []
+    names = {"cp1252": "Windows-1252 (Western European)", "cp1250": "Windows-1250 (Central European)",
+             "cp1251": "Windows-1251 (Cyrillic)", "latin-1": "Latin-1", "iso8859-1": "Latin-1",
+             "shift-jis": "Shift-JIS (Japanese)", "cp932": "Shift-JIS (Japanese)", "gb18030": "GB18030 (Chinese)",
+             "big5": "Big5 (Chinese)", "euc-kr": "EUC-KR (Korean)", "cp949": "EUC-KR (Korean)"}
+    return [f"{dataset.path.name} is not UTF-8 text; docgen read it as {names.get(encoding, encoding)}. If letters "
+            "look wrong in the documents, save the file as 'CSV UTF-8' and run again."]
 
 
 def _rehearse_all(jobs: list[DocumentJob], out_dir: Path, used: set[str], cancel: CancelToken | None
@@ -225,6 +254,7 @@ def report_dict(report: BatchReport, pdfs: Mapping[int, tuple[Path | None, str |
         "written": sum(1 for d in report.documents if d.ok),
         "failed": len(report.failed),
         "replaced": list(report.replaced),
+        "notes": list(report.notes),
         "documents": docs,
     }
 

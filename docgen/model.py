@@ -245,6 +245,8 @@ class BatchReport:
     model: str
     cancelled: bool = False
     replaced: tuple[str, ...] = ()  # names of documents that existed before this run and were overwritten
+    notes: tuple[str, ...] = ()  # what the user should know about the run (data encoding guessed, names changed)
+    report_error: str = ""  # why docgen-report.json could not be written ("" when it was)
 
     @property
     def failed(self) -> tuple[DocumentResult, ...]:

@@ -177,16 +177,20 @@ def _finish(args: argparse.Namespace, report: Any, progress: _Progress, generato
     pdf_failed = _export_pdfs(report, cancel) if args.pdf and not args.dry_run else 0
     written = sum(1 for d in report.documents if d.ok)
     verb = "Would write" if args.dry_run else "Wrote"
-    report_note = "" if args.dry_run else f" Report: {args.out / 'docgen-report.json'}"
+    report_note = "" if args.dry_run or report.report_error else f" Report: {args.out / 'docgen-report.json'}"
     print(f"{verb} {written} document(s) to {args.out} in {report.seconds:.1f} s "
           f"(model: {generator.name}).{report_note}")
     if not progress.enabled or args.dry_run:
         for doc in report.documents:
             if doc.ok:
                 print(f"  {doc.path}")
+    for note in report.notes:
+        print(f"docgen: note: {note}", file=sys.stderr)
     if report.replaced:
         print(f"docgen: note: replaced {len(report.replaced)} document(s) left in {args.out} by an earlier run "
               f"(e.g. {report.replaced[0]}).", file=sys.stderr)
+    if report.report_error:
+        print(f"docgen: error: the report was not written: {report.report_error}", file=sys.stderr)
     ungrounded = sum(len(s.ungrounded) for d in report.documents for s in d.sections)
     if ungrounded:
         print(f"docgen: warning: {ungrounded} figure(s) in generated text not found in the data; see 'ungrounded' "
@@ -209,7 +213,7 @@ def _finish(args: argparse.Namespace, report: Any, progress: _Progress, generato
             for doc in report.failed:
                 print(f"  {doc.error}", file=sys.stderr)
         return EXIT_SOME_FAILED
-    return EXIT_SOME_FAILED if pdf_failed else EXIT_OK
+    return EXIT_SOME_FAILED if pdf_failed or report.report_error else EXIT_OK
 
 
 def _export_pdfs(report: Any, cancel: CancelToken) -> int:
