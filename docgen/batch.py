@@ -32,7 +32,7 @@ from docgen.pipeline import DocumentJob, RunOptions, base_context, document_step
 REPORT_NAME = "docgen-report.json"
 # Windows reserves these device names with any extension (Microsoft, "Naming Files, Paths, and Namespaces").
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
-_FORBIDDEN = re.compile(r'[<>:"/\\|?*]')
+_FORBIDDEN = re.compile('[<>:"/\\\\|?*\ud800-\udfff]')  # and lone surrogates: no file system can store them
 #: Invisible characters that have no place in a file name: C0/C1 controls and DEL (NUL from a broken cell),
 #: bidi overrides and marks (U+202E makes "report\u202excod.docx" show as "reportdocx.doc"), zero-width ones.
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -43,7 +43,8 @@ def safe_filename(name: str, *, default: str = "document") -> str:
     """A file name that is valid on Windows, macOS and Linux, ending in ``.docx``.
 
     Tabs and line breaks become spaces and other invisible characters (:data:`CONTROL`) are left out; path
-    separators and characters Windows forbids become ``_``; trailing dots/spaces are removed; reserved device
+    separators, characters Windows forbids and lone surrogates (from a JSON ``"\\ud800"``) become ``_``; trailing
+    dots/spaces are removed; reserved device
     names (CON, NUL, COM1...) get a ``_`` prefix; the stem is cut to ``MAX_NAME`` characters.
     """
     name = CONTROL.sub("", re.sub(r"[\t\n\r\v\f]+", " ", name))

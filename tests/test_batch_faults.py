@@ -70,6 +70,7 @@ def test_invisible_characters_are_left_out_of_file_names_and_noted(tmp_path, cap
 @pytest.mark.parametrize(("raw", "expected"), [
     ("a\x00b", "ab.docx"), ("tab\there", "tab here.docx"), ("line\nbreak", "line break.docx"),
     ("report\u202excod", "reportxcod.docx"), ("zero\u200bwidth", "zerowidth.docx"), ("\x00\x01", "document.docx"),
+    ("lone\ud800surrogate", "lone_surrogate.docx"),  # found by tests/test_fuzz.py: it made the write fail
 ])
 def test_safe_filename_drops_invisible_characters(raw, expected):
     assert safe_filename(raw) == expected

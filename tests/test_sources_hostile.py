@@ -65,3 +65,24 @@ def test_rows_count_records_not_lines_after_quoted_line_breaks(tmp_path):
         load_dataset(write(tmp_path, "m.csv", text))
     ds = load_dataset(write(tmp_path, "ok.csv", 'ticket,message\nT1,"one\ntwo\nthree"\nT2,plain\n\nT3,x\n'))
     assert ds.row_numbers == (2, 3, 5)  # the blank line is row 4, as a spreadsheet shows it
+
+
+# --- damaged workbooks (found by tests/test_fuzz.py) -------------------------------------------------------------
+
+def test_a_workbook_damaged_inside_a_sheet_is_a_data_error(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    import io
+    import zipfile
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["name", "amount"])
+    wb.active.append(["Ann", 12.5])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    data = bytearray(buffer.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    data[info.header_offset + 30 + len(info.filename) + 2] ^= 0x5A  # corrupt the sheet's deflate stream
+    path = write(tmp_path, "damaged.xlsx", bytes(data))
+    with pytest.raises(DataError, match=r"damaged\.xlsx: cannot open the workbook: it is damaged"):
+        load_dataset(path)

@@ -46,7 +46,9 @@ def read_excel(path: Path, data: bytes, sha256: str, *, sheet: str | None = None
 
     Returns a Dataset with ``sheet`` set to the sheet's name.
     Raises :class:`DataError` when the file is not an .xlsx/.xlsm (not a zip: an old .xls, a renamed CSV, a
-    password-protected workbook), openpyxl cannot open it, the sheet does not exist (the message lists the
+    password-protected workbook), openpyxl cannot open or read it (a damaged file: any error openpyxl, zlib or the
+    XML parser raise becomes this DataError), a part passes the bounds of :mod:`docgen.limits`, the sheet does
+    not exist (the message lists the
     sheets) or is a chart sheet, the sheet is empty, or for the checks of
     :func:`docgen.sources.table.build_dataset`.
     """
@@ -69,34 +71,49 @@ def read_excel(path: Path, data: bytes, sha256: str, *, sheet: str | None = None
         try:
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise DataError(
-                path,
-                f"cannot open the workbook: it is damaged or not a real .xlsx ({exc}). Open it in Excel "
-                "and save it again as 'Excel Workbook (.xlsx)'.",
-            ) from None
+            raise _damaged(path, exc) from None
+        except Exception as exc:  # noqa: BLE001 - openpyxl on a damaged file: zlib, XML parser, EOF errors...
+            raise _damaged(path, exc) from None
         try:
-            worksheet = _pick_sheet(path, workbook, sheet)
-            title = worksheet.title
-            worksheet.reset_dimensions()  # do not trust the stored size: some writers get it wrong
-            rows = _rows(worksheet)
-            first = next(rows, None)
-            if first is None:
-                raise DataError(path, f"sheet '{title}' is empty. Pick the sheet that holds the table.")
-            header_row, header = first
-            return build_dataset(
-                path,
-                header,
-                header_row,
-                rows,
-                sha256=sha256,
-                kind=f"sheet '{title}'",
-                label=_label,
-                hint_extra_cells="If the header is not the first filled row (a title above the table?), delete "
-                "the rows above the header; otherwise delete the stray values or give their column a name.",
-                sheet=title,
-            )
+            return _read_sheet(path, workbook, sheet, sha256)
+        except DataError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - sheets are inflated lazily: damage shows while reading rows
+            raise _damaged(path, exc) from None
         finally:
             workbook.close()
+
+
+def _damaged(path: Path, exc: BaseException) -> DataError:
+    return DataError(
+        path,
+        f"cannot open the workbook: it is damaged or not a real .xlsx ({type(exc).__name__}: {exc}). Open it in "
+        "Excel and save it again as 'Excel Workbook (.xlsx)'.",
+    )
+
+
+def _read_sheet(path: Path, workbook: Any, sheet: str | None, sha256: str) -> Dataset:
+    """The chosen sheet of an open workbook as a Dataset (DataError for an empty or missing sheet)."""
+    worksheet = _pick_sheet(path, workbook, sheet)
+    title = worksheet.title
+    worksheet.reset_dimensions()  # do not trust the stored size: some writers get it wrong
+    rows = _rows(worksheet)
+    first = next(rows, None)
+    if first is None:
+        raise DataError(path, f"sheet '{title}' is empty. Pick the sheet that holds the table.")
+    header_row, header = first
+    return build_dataset(
+        path,
+        header,
+        header_row,
+        rows,
+        sha256=sha256,
+        kind=f"sheet '{title}'",
+        label=_label,
+        hint_extra_cells="If the header is not the first filled row (a title above the table?), delete "
+        "the rows above the header; otherwise delete the stray values or give their column a name.",
+        sheet=title,
+    )
 
 
 def _pick_sheet(path: Path, workbook: Any, sheet: str | None) -> Any:
