@@ -87,7 +87,11 @@ def run(argv: Sequence[str]) -> int:
         return app.exec()
     if not args.no_restore and not args.data:
         QTimer.singleShot(0, window.offer_restore)
-    return app.exec()
+    from docgen.gui import interrupt
+
+    sigint = interrupt.install(app, window)  # Ctrl+C in the terminal closes the window (docgen.gui.interrupt)
+    code = app.exec()
+    return 130 if sigint["interrupted"] else code
 
 
 if __name__ == "__main__":  # pragma: no cover
