@@ -183,7 +183,7 @@ def test_special_characters_survive_or_are_sanitized(tmp_path):
     assert read_provenance(out) == {
         "template_id": "R&D <report> \"q\" 'a'",
         "model_file": "Modèle-Ünïcode-日本語-😀.gguf",
-        "data_file": "data.csv",
+        "data_file": "data\n.csv",  # controls removed; the vertical tab is a line break (render/sanitize.py rule 2)
         "note": "line1\nline2",
         "ctlkey": "vf",
         "]]>": "<![CDATA[x]]>",

@@ -57,6 +57,9 @@ def run(argv: Sequence[str]) -> int:
     started = time.perf_counter()
     ensure_std_streams()  # a windowed build has no console: sys.stdout/stderr are None
     args = parse_args(argv)
+    from docgen.gui import responsive
+
+    responsive.prepare()  # before llama.cpp loads: its waiting threads sleep instead of spinning
     app = make_application()
     settings, problem = load_settings_for_gui()
     setup_logging(settings.log_level)

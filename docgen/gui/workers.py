@@ -150,6 +150,9 @@ class RunThread(QThread):
         self.token.cancel()
 
     def run(self) -> None:  # noqa: D102 - QThread entry point, runs on the worker thread
+        from docgen.gui.responsive import lower_this_thread
+
+        lower_this_thread()  # the GUI thread wins a core while the model runs (docgen.gui.responsive)
         try:
             if not self.session.loaded:
                 self.model_loading.emit()
