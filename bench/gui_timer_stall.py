@@ -62,13 +62,18 @@ def child(variant: str, tokens: int) -> None:
         out = gen.generate([Message("user", "Write a long story about a lighthouse keeper and the sea.")],
                            GenerationParams(max_tokens=tokens, temperature=0.0, seed=1))
         result["tokens"] = out.tokens
-        result["seconds"] = time.perf_counter() - t0
-        QTimer.singleShot(0, app.quit)
+        result["seconds"] = time.perf_counter() - t0  # the main thread's next tick sees it and quits
 
     ticks: list[float] = []
+
+    def tick() -> None:
+        ticks.append(time.perf_counter())
+        if "seconds" in result:
+            app.quit()
+
     timer = QTimer()
     timer.setInterval(TICK_MS)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.timeout.connect(tick)
     timer.start()
     ticks.append(time.perf_counter())
     thread = threading.Thread(target=work)
