@@ -50,11 +50,29 @@ def test_same_seed_same_text_and_other_seed_differs(llm):
     assert a != c
 
 
+LONG_SYSTEM = SYSTEM + " " + " ".join(f"Region {i} had sales of ${i * 37},{i:03d}." for i in range(1, 30))
+
+
 def test_shared_prefix_is_not_evaluated_again(llm):
-    llm.generate([Message("system", SYSTEM), Message("user", "First question?")], GenerationParams(max_tokens=5))
-    second = llm.generate([Message("system", SYSTEM), Message("user", "Second question, longer?")],
+    llm.generate([Message("system", LONG_SYSTEM), Message("user", "First question?")], GenerationParams(max_tokens=5))
+    second = llm.generate([Message("system", LONG_SYSTEM), Message("user", "Second question, longer?")],
                           GenerationParams(max_tokens=5))
     assert second.evaluated_tokens < second.prompt_tokens / 2
+
+
+def test_same_prompt_and_seed_give_the_same_text_whatever_was_cached_before(llm):
+    """Reusing a cached prefix must not change the text: the reply to a prompt is the same in a fresh context,
+    after a prompt sharing an unaligned prefix with it, and after the same prompt."""
+    messages = [Message("system", LONG_SYSTEM), Message("user", "Which region sold most? Two sentences.")]
+    params = GenerationParams(max_tokens=40, temperature=0.7, seed=5)
+    llm._llm.reset()
+    fresh = llm.generate(messages, params).text
+    llm.generate([Message("system", LONG_SYSTEM), Message("user", "Which region sold least?")],
+                 GenerationParams(max_tokens=3))
+    after_other = llm.generate(messages, params)
+    again = llm.generate(messages, params)
+    assert after_other.evaluated_tokens < after_other.prompt_tokens  # the shared prefix was reused
+    assert fresh == after_other.text == again.text
 
 
 def test_special_token_text_in_data_is_not_a_control_token(llm):

@@ -7,6 +7,12 @@ The only module that imports ``llama_cpp`` (and only when a model is loaded, nev
   ``special=True``: a ``<|im_end|>`` typed in a customer comment is text, not an end-of-turn token.
 - The KV cache of the longest common prefix with the previous call is kept by llama-cpp-python's
   ``Llama.generate``; docgen's prompt layout makes the shared part a prefix (see :mod:`docgen.llm.prompt`).
+  The reused prefix is cut down to a multiple of ``n_batch`` (:meth:`LlamaCppGenerator._reuse`): llama.cpp's
+  CPU kernels give slightly different logits for a token evaluated alone than for the same token inside a
+  batch (matrix-vector vs matrix-matrix paths), so reusing an arbitrary prefix made the same prompt and seed
+  write different text depending on what ran before (seen: a 618-token reply prompt evaluated fresh vs with
+  617 tokens cached). With aligned reuse every prompt token is evaluated in the same ``n_batch`` chunks as in
+  a fresh context, so the text depends only on the prompt and the seed.
 - Cancellation: a :class:`~docgen.cancel.CancelToken` is polled between tokens and, through llama.cpp's
   abort callback (``llama_set_abort_callback``), inside prompt processing, so a cancel stops within one
   compute graph step (well under 0.5 s) even while a long prompt is being read.
@@ -58,12 +64,13 @@ class LlamaCppGenerator:
 
     backend = "llamacpp"
 
-    def __init__(self, model_path: Path, *, n_ctx: int = 4096, n_threads: int = 2, n_batch: int = 256) -> None:
+    def __init__(self, model_path: Path, *, n_ctx: int = 4096, n_threads: int = 2, n_batch: int = 64) -> None:
         import llama_cpp  # deferred: start-up and --help must not load llama.cpp
 
         self.path = check_gguf(Path(model_path))
         self.name = self.path.name
         self._cancel: CancelToken | None = None
+        self._prompt_len = 0  # prompt tokens of the last call: the most of the KV cache that may be reused
         self._calibration: dict[tuple, np.ndarray] = {}
         try:
             self._llm = llama_cpp.Llama(
@@ -99,6 +106,21 @@ class LlamaCppGenerator:
         # Keep a reference: ctypes callbacks must outlive the context that calls them.
         self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)
         llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, self._abort_cb, ctypes.c_void_p(0))
+
+    def _reuse(self, tokens: Sequence[int]) -> int:
+        """Keep the KV cache of the longest common prefix of ``tokens`` (minus its last token, which must be
+        evaluated for its logits) with what is cached, cut down to a multiple of ``n_batch`` (module docstring);
+        drop the rest. Returns the number of prompt tokens reused."""
+        llm = self._llm
+        common = 0
+        for a, b in zip(llm._input_ids[: min(llm.n_tokens, self._prompt_len)], tokens[:-1], strict=False):
+            if a != b:
+                break
+            common += 1
+        aligned = common - common % llm.n_batch
+        llm.n_tokens = aligned  # generate()/eval() match prefixes and drop the KV cache after n_tokens
+        self._prompt_len = len(tokens)  # only prompt tokens were evaluated in aligned chunks; replies one by one
+        return aligned
 
     def _piece(self, token: int) -> str:
         if token < 0:
@@ -171,11 +193,7 @@ class LlamaCppGenerator:
                 f"The prompt takes {len(tokens)} tokens and the section may write {params.max_tokens} more, "
                 f"but the model's context window holds {self.n_ctx}. Raise n_ctx in Settings or lower max_tokens."
             )
-        cached = 0
-        for a, b in zip(self._llm._input_ids[: self._llm.n_tokens], tokens[:-1], strict=False):
-            if a != b:
-                break
-            cached += 1
+        cached = self._reuse(tokens)
         if choices and params.temperature <= 0 and schema is None:
             first = self._choice_first_tokens(choices)
             if first is not None:
@@ -254,12 +272,7 @@ class LlamaCppGenerator:
         import numpy as np
 
         llm = self._llm
-        prefix = 0
-        for a, b in zip(llm._input_ids[: llm.n_tokens], tokens[:-1], strict=False):
-            if a != b:
-                break
-            prefix += 1
-        llm.n_tokens = prefix  # eval() drops the KV cache after n_tokens
+        prefix = self._reuse(tokens)
         llm.eval(tokens[prefix:])
         logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm._n_vocab,)).astype(np.float64)
         logits -= logits.max()
