@@ -28,6 +28,7 @@ from docgen.llm.base import Generator
 from docgen.llm.schedule import Outcome, Steps, run_many
 from docgen.model import BatchReport, Dataset, DocumentResult, ProgressEvent, TemplateSpec
 from docgen.pipeline import DocumentJob, RunOptions, base_context, document_steps, output_name, rehearse
+from docgen.provenance import sources_dict
 
 REPORT_NAME = "docgen-report.json"
 # Windows reserves these device names with any extension (Microsoft, "Naming Files, Paths, and Namespaces").
@@ -243,7 +244,7 @@ def report_dict(report: BatchReport, pdfs: Mapping[int, tuple[Path | None, str |
             "sections": [{"id": s.id, "tokens": s.tokens, "prompt_tokens": s.prompt_tokens,
                           "seconds": round(s.seconds, 3), "warnings": list(s.warnings),
                           "ungrounded": list(s.ungrounded),
-                          "params": asdict(s.params)} for s in d.sections],
+                          "params": asdict(s.params), **sources_dict(s)} for s in d.sections],
             **extra,
         })
     return {

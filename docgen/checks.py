@@ -19,7 +19,7 @@ from docgen.templates.catalog import load_package
 from docgen.templates.manifest import WORD_SUFFIXES
 
 #: Names the pipeline always puts in the document's context (see :func:`docgen.pipeline.base_context`).
-BUILTIN_NAMES = {"template", "columns", "today", "record_count", "sections", "rows", "row", "row_number"}
+BUILTIN_NAMES = {"template", "columns", "today", "record_count", "sections", "rows", "row", "row_number", "sources"}
 
 
 def unknown_names(spec: TemplateSpec, variables: tuple[str, ...] | list[str]) -> list[str]:

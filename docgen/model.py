@@ -95,6 +95,62 @@ class ChartSpec:
 
 
 @dataclass(frozen=True)
+class ReferencesSpec:
+    """How a template uses reference documents, from ``[references]`` in the manifest (:mod:`docgen.refs`).
+
+    ``folder``: the package's folder of reference files (default ``references/``), or None; ``sections``: ids
+    of the sections written from sources (empty = every markdown/text section); ``query``: a Jinja string whose
+    rendering is the search query (empty = the section's instruction plus the record); ``passages``: most
+    matching passages per section; ``max_tokens``: most prompt tokens the sources may take (less when the
+    context window is smaller); ``citations``: ``footnotes`` (``[n]`` becomes a Word footnote naming the
+    source) or ``none`` (markers stay as typed); ``unsupported``: what happens to a sentence stating a policy
+    term that no source supports (:mod:`docgen.refs.evidence`): ``mark`` it, or ``remove`` it from the text (a
+    warning quotes it), so a letter never offers what the policy does not allow.
+    """
+
+    folder: Path | None = None
+    sections: tuple[str, ...] = ()
+    query: str = ""
+    passages: int = 4
+    max_tokens: int = 800
+    citations: str = "footnotes"
+    unsupported: str = "mark"
+
+    def applies_to(self, section: SectionSpec) -> bool:
+        """True when ``section`` is written from sources."""
+        if self.sections:
+            return section.id in self.sections
+        return section.format in ("markdown", "text") and not section.per_row
+
+
+@dataclass(frozen=True)
+class Source:
+    """A numbered source a section was written from: a passage of a reference file, shown to the model as
+    ``[number] label: text``.
+
+    ``file``: the file's name as shown ("Returns policy.docx"); ``path``: its full path; ``section``: the
+    innermost heading as cited ("§3 Refunds", or ""); ``location``: "p. 2", "para. 14", "line 12", "row 5" or
+    ""; ``whole``: the passage came in as part of a whole reference file that fitted the prompt budget.
+    """
+
+    number: int
+    file: str
+    path: str
+    section: str
+    location: str
+    text: str
+    whole: bool = False
+    #: 1 for the best-matching passage of the search, 2 for the next ...; 0 for a passage that came in only
+    #: because its whole file did
+    rank: int = 0
+
+    @property
+    def label(self) -> str:
+        """How a footnote names it: "Returns policy.docx, §3 Refunds, p. 2" (empty parts left out)."""
+        return ", ".join(p for p in (self.file, self.section, self.location) if p)
+
+
+@dataclass(frozen=True)
 class TemplateSpec:
     """A validated template package: manifest + paths. Built by :mod:`docgen.templates.manifest`."""
 
@@ -118,6 +174,8 @@ class TemplateSpec:
     charts: tuple[ChartSpec, ...] = ()
     sample_data: Path | None = None
     source: str = "bundled"  # bundled | site | user | path
+    #: reference documents (``[references]`` or a ``references/`` folder in the package); None = not used
+    references: ReferencesSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +270,10 @@ class SectionResult:
     ungrounded: tuple[str, ...] = ()
     #: problems the claim check found, each anchored on its sentence (shown in Word, the GUI and the report)
     marks: tuple[Mark, ...] = ()
+    #: the numbered sources the section was written from (:mod:`docgen.refs`); ``[n]`` in ``text`` cites one
+    sources: tuple[Source, ...] = ()
+    #: what retrieval used and left out, in words ("2 of 5 matching passages; Warranty terms.docx whole"), or ""
+    sources_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -303,6 +365,9 @@ class RunOptions:
     model_sha256: str = ""
     strict_grounding: bool = False
     strict_images: bool = False
+    #: reference files or folders added for this run (``--refs``, the GUI's References pane), besides the
+    #: template's own, the site's and the user's (:func:`docgen.refs.reference_files`)
+    references: tuple[Path, ...] = ()
 
 
 @dataclass

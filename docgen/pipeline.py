@@ -44,6 +44,7 @@ from docgen.llm.prompt import build_document_prompts, render_text
 from docgen.llm.schedule import Steps, run_steps
 from docgen.model import DocumentJob, DocumentResult, GenerationParams, RunOptions, SectionResult, SectionSpec
 from docgen.provenance import section_params, sidecar, sidecar_path, write_sidecar
+from docgen.refs import document_sources, prompt_sources, record_texts, with_sources
 from docgen.render import render_document
 from docgen.sections import EventCallback, Progress, json_problem, row_section_steps, section_steps
 
@@ -108,12 +109,19 @@ def document_steps(job: DocumentJob, generator: Generator, out_path: Path | None
 
     doc_sections = [s for s in template.sections if not (s.per_row and job.row_index is None)]
     wanted = [s for s in doc_sections if job.wants(s.id)]
-    prompts = build_document_prompts(template, wanted, context, generator, record=job.record) if wanted else []
+    selections = document_sources(job, doc_sections, context, generator, options)  # reference documents
+    own, shared = prompt_sources(selections, wanted)
+    prompts = build_document_prompts(template, wanted, context, generator, record=job.record, sources=own,
+                                     shared_sources=shared) if wanted else []
     for si, prompt in enumerate(prompts):
         if cancel:
             cancel.raise_if_cancelled()
         results[prompt.section.id] = yield from section_steps(job, prompt, options, progress, si, len(prompts))
     results.update(fixed_results(job))
+    said = record_texts(context, doc_sections, job.record) if selections else []
+    remove = template.references is not None and template.references.unsupported == "remove"
+    results.update({sid: with_sources(results[sid], sel, said, remove=remove)
+                    for sid, sel in selections.items() if sid in results})
     check_grounding(job, doc_sections, results, context, prompts)
     refuse_ungrounded(job, results, options, writing=out_path is not None or out_dir is not None)
 
@@ -179,10 +187,12 @@ def write_document(job: DocumentJob, generator: Generator, options: RunOptions, 
     provenance sidecar; returns rendering's warnings (pictures not shown). Raises RenderError, DataError."""
     texts = {s.id: (s.format, results[s.id].text) for s in sections if s.id in results}
     provenance = provenance_for(job, generator, options, results)
+    cite = job.template.references is None or job.template.references.citations == "footnotes"
+    sources = {sid: r.sources for sid, r in results.items() if r.sources and cite}
     warnings: list[str] = []
     render_document(job.template.docx, context, texts, out_path, provenance=provenance, record=job.record,
                     charts=job.template.charts, dataset=job.dataset, strict_images=options.strict_images,
-                    warnings=warnings)
+                    warnings=warnings, sources=sources)
     ordered = tuple(results[s.id] for s in job.template.sections if s.id in results)
     write_document_sidecar(out_path, provenance, ordered, job.template, time.perf_counter() - started)
     return tuple(warnings)

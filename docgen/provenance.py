@@ -62,9 +62,22 @@ def sidecar(document: str, properties: Mapping[str, str], results: Sequence[Sect
             "id": r.id, "format": formats.get(r.id, ""), "locked": r.locked, "cached": r.cached,
             "tokens": r.tokens, "prompt_tokens": r.prompt_tokens, "seconds": round(r.seconds, 3),
             "params": None if r.locked else asdict(r.params),
-            "warnings": list(r.warnings), "ungrounded": list(r.ungrounded),
+            "warnings": list(r.warnings), "ungrounded": list(r.ungrounded), **sources_dict(r),
         } for r in results],
     }
+
+
+def sources_dict(r: SectionResult) -> dict[str, Any]:
+    """The section's reference sources, what retrieval said about them, and its claim-check marks, for the
+    report and the sidecar; {} for a section written without references and without marks."""
+    out: dict[str, Any] = {}
+    if r.sources or r.sources_note:
+        out["sources"] = [{"number": s.number, "label": s.label, "path": s.path, "whole": s.whole} for s in r.sources]
+        out["sources_note"] = r.sources_note
+    if r.marks:
+        out["marks"] = [{"kind": m.kind, "sentence": m.sentence, "claim": m.claim, "message": m.message,
+                         "evidence": m.evidence} for m in r.marks]
+    return out
 
 
 def write_sidecar(path: Path, data: Mapping[str, Any]) -> Path:

@@ -121,11 +121,92 @@ def build_service_reply(folder: Path) -> None:
     quote.paragraph_format.left_indent = Pt(24)
     quote.add_run("“{{ row.comment }}”").italic = True
     doc.add_paragraph("{{p sections.body }}")
+    # the clause of the company's policy that best matches the customer's words, quoted, with its footnote
+    doc.add_paragraph("{%p if 'body' in sources %}")
+    doc.add_paragraph("The part of our policy that applies:")
+    doc.add_paragraph("{{p sources.body.quote }}")
+    doc.add_paragraph("{%p endif %}")
     doc.add_paragraph("Kind regards,")
     doc.add_paragraph("{{ signer }}")
     doc.add_paragraph("{{ company }}")
     _footer(doc, "{{ company }} · Customer Care · {{ support_contact }}")
     doc.save(folder / "template.docx")
+
+
+# The service-reply template's reference documents: a small, consistent policy set for the fictional Northwind
+# Electronics, with the numbers a reply letter may quote (days, months, amounts). Each entry: (heading, body);
+# a body that is a list of rows becomes a table whose first row is the header.
+RETURNS_POLICY = ("Returns policy", "Northwind Electronics. Effective 1 March 2024. This policy applies to products "
+                  "bought from Northwind Electronics online or by phone.", [
+    ("1. Your right to return", "You may return any product within 30 days of delivery for a full refund, for any "
+     "reason. The product must be complete, with its accessories and manuals, and undamaged. It does not have to be "
+     "in its original packaging."),
+    ("2. How to return a product", "Contact Customer Care with your order number to get a free returns label. Pack "
+     "the product securely and drop it at any parcel shop within 14 days of requesting the label. Returns are free "
+     "within the 30-day period."),
+    ("3. Refunds", "We refund the price you paid, and the standard delivery charge, to your original payment method "
+     "within 14 days of receiving the returned product. We do not give refunds in cash or as store credit unless you "
+     "ask for store credit."),
+    ("4. Faulty or damaged on arrival", "If a product arrives damaged or does not work when you first use it, tell "
+     "us within 14 days of delivery. We send a replacement at no cost, or refund you in full if you prefer. Please "
+     "keep the packaging so that the carrier can inspect it."),
+    ("5. What cannot be returned", "Opened software, opened headphones and earphones (for hygiene reasons), gift "
+     "cards and products damaged by misuse cannot be returned for a refund. After 30 days a product that is not "
+     "faulty cannot be returned; a faulty product is covered by our Warranty terms."),
+    ("6. Exchanges", "We do not exchange products directly. Return the product for a refund and place a new order "
+     "for the one you want; we reserve the price for 7 days if you ask Customer Care."),
+])
+WARRANTY_TERMS = ("Warranty terms", "Northwind Electronics. Effective 1 March 2024. These terms are in addition to "
+                  "your rights under consumer law.", [
+    ("1. What the warranty covers", "Every product sold by Northwind Electronics is covered against defects in "
+     "materials and workmanship for 12 months from the date of delivery. Products of our own Northwind Home and "
+     "Northwind Audio brands are covered for 24 months. If a product stops working or develops a fault in that time "
+     "through no fault of yours, the warranty applies."),
+    ("2. Warranty periods", [["Product", "Warranty period"], ["DVD and Blu-ray players", "12 months"],
+                             ["TVs and monitors", "24 months"], ["Headphones and speakers", "12 months"],
+                             ["Northwind Home and Northwind Audio products", "24 months"],
+                             ["Refurbished products", "6 months"], ["Batteries and remote controls", "6 months"]]),
+    ("3. What we will do", "If a product develops a fault during the warranty period, we repair it free of charge. "
+     "If a repair is not possible, or the same fault comes back after a repair, we replace the product with the same "
+     "or an equivalent model. If no replacement is available, we refund the price you paid. Repairs are normally "
+     "finished within 10 working days of the product reaching our service centre."),
+    ("4. What the warranty does not cover", "The warranty does not cover accidental damage (drops, liquid), misuse, "
+     "damage from repairs by anyone other than Northwind Electronics, scratched or cracked discs, or problems that a "
+     "reset or a software update fixes."),
+    ("5. How to make a warranty claim", "Contact Customer Care with your order number and a short description of the "
+     "fault. We email you a free prepaid shipping label within 2 working days; you never pay postage for a warranty "
+     "repair. Keep your proof of purchase: the order confirmation email is enough."),
+    ("6. After the warranty", "After the warranty has ended we can still repair most products for a fixed fee of "
+     "$49 plus parts. We always send you a quote first, and you decide whether to go ahead."),
+])
+
+
+def _policy_docx(path: Path, policy) -> None:
+    """A reference document: Title, a lead paragraph, numbered Heading 1 clauses with paragraphs or a table."""
+    title, lead, clauses = policy
+    doc = Document()
+    doc.core_properties.title = title
+    doc.add_paragraph(title, style="Title")
+    doc.add_paragraph(lead)
+    for heading, body in clauses:
+        doc.add_paragraph(heading, style="Heading 1")
+        if isinstance(body, str):
+            doc.add_paragraph(body)
+            continue
+        table = doc.add_table(rows=len(body), cols=len(body[0]))
+        table.style = "Light Grid Accent 1"
+        for r, cells in enumerate(body):
+            for c, text in enumerate(cells):
+                table.rows[r].cells[c].text = text
+    doc.save(path)
+
+
+def build_service_reply_references(folder: Path) -> None:
+    """templates/service-reply/references/: Returns policy.docx and Warranty terms.docx (Shipping.md is written
+    by hand)."""
+    folder.mkdir(exist_ok=True)
+    _policy_docx(folder / "Returns policy.docx", RETURNS_POLICY)
+    _policy_docx(folder / "Warranty terms.docx", WARRANTY_TERMS)
 
 
 def build_sentiment_report(folder: Path) -> None:
@@ -195,6 +276,7 @@ def main() -> None:
     args = parser.parse_args()
     build_sales_report(TEMPLATES / "sales-report")
     build_service_reply(TEMPLATES / "service-reply")
+    build_service_reply_references(TEMPLATES / "service-reply" / "references")
     build_sentiment_report(TEMPLATES / "sentiment-report")
     build_samples(args.realdata)
     print("Rebuilt", ", ".join(p.name for p in sorted(TEMPLATES.iterdir()) if p.is_dir()))

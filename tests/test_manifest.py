@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import shutil
 from pathlib import Path
 
@@ -127,7 +129,7 @@ def test_user_template_shadows_bundled(tmp_path):
 
     user = paths.user_templates_dir() / "my-reply"
     shutil.copytree(BUNDLED / "service-reply", user)
-    text = (user / "docgen.toml").read_text(encoding="utf-8").replace('version = "1.0.0"', 'version = "9.9"')
+    text = re.sub(r'(?m)^version = ".*"$', 'version = "9.9"', (user / "docgen.toml").read_text(encoding="utf-8"), count=1)
     (user / "docgen.toml").write_text(text, encoding="utf-8")
     spec = resolve("service-reply")
     assert spec.version == "9.9" and spec.source == "user"

@@ -11,6 +11,7 @@ Forms::
     docgen inspect FILE.docx [--json]       the provenance docgen wrote into a document (and its sidecar)
     docgen models list|info|add|remove|use|catalogue|download   the GGUF models on this machine
     docgen eval [--model NAME ...] [--template ID ...]          which model to trust: measured on your templates
+    docgen refs list|add|rebuild|search     reference documents sections are written from and cite
     docgen --version
 
 Each subcommand lives in its own module (``<name>_command.py``) and is listed in :data:`SUBCOMMANDS`, which maps
@@ -35,6 +36,7 @@ SUBCOMMANDS: dict[str, str] = {
     "inspect": "inspect_command:inspect_command",
     "models": "models_command:models_command",
     "eval": "eval_command:eval_command",
+    "refs": "refs_command:refs_command",
 }
 
 

@@ -46,6 +46,9 @@ def _batch_parser() -> argparse.ArgumentParser:
                    "with a placeholder and a warning in the report)")
     p.add_argument("--pdf", action="store_true",
                    help="also save each document as PDF (needs LibreOffice or Microsoft Word installed)")
+    p.add_argument("--refs", nargs="+", type=Path, default=[], metavar="PATH",
+                   help="reference documents (files or folders: .docx .pdf .md .txt .html .csv .xlsx) the model "
+                   "writes from and cites, besides the template's own; see 'docgen refs'")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return p
 
@@ -122,6 +125,11 @@ def run_batch_command(argv: Sequence[str]) -> int:
             print(f"docgen: error: --set names no field of template '{template.id}': {', '.join(hints)}. "
                   f"Its fields: {', '.join(names) or 'none'}.", file=sys.stderr)
             return EXIT_USAGE
+        missing_refs = [str(r) for r in args.refs if not r.exists()]
+        if missing_refs:
+            print(f"docgen: error: --refs: {', '.join(missing_refs)} does not exist. Give reference files or folders.",
+                  file=sys.stderr)
+            return EXIT_USAGE
         dataset = load_dataset(args.data, sheet=args.sheet)
         require_columns(dataset, template.required_columns, template_id=template.id)
         if not args.dry_run:
@@ -153,7 +161,8 @@ def run_batch_command(argv: Sequence[str]) -> int:
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
     try:
         options = RunOptions(seed=settings.seed, temperature=settings.temperature,
-                             strict_grounding=args.strict_grounding, strict_images=args.strict_images)
+                             strict_grounding=args.strict_grounding, strict_images=args.strict_images,
+                             references=tuple(r.resolve() for r in args.refs))
         report = run_batch(template, dataset, generator, args.out, values=values, options=options,
                            on_event=progress, cancel=cancel, dry_run=args.dry_run)
     except DocgenError as exc:

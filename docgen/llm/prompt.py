@@ -15,6 +15,13 @@ count until it fits) or, for a template-written context, dropping lines from the
 was left out is added so the model does not present partial data as complete. If the prompt cannot fit even
 with no data rows, :class:`~docgen.errors.ContextOverflow` says by how many tokens and what to change.
 
+Reference sources (:mod:`docgen.refs`) come as ready text blocks (:func:`sources_block`): a section's own
+sources go after the data and fields, right before ``Task:``, so sections whose sources are equal still share
+their whole prefix; ``shared_sources`` (the same for every section *and* every row, e.g. references used
+whole) go first in the user message, before the data, so rows-mode documents share them too. The retrieval
+stage sizes the blocks to the budget before they come here (what it left out is said in the block); the
+rule above then applies to the prompt as a whole.
+
 Per-row sections (``per_row = true``) use ``[system + instruction]`` as the shared prefix and put the row in the
 user message, so a classification over thousands of rows reads the instruction once. Their messages come as
 :class:`RowMessages`, which also carry ``content_free``: the same prompt rendered with every row value
@@ -33,7 +40,7 @@ import jinja2
 from docgen.errors import ContextOverflow, MissingValues
 from docgen.jinja import make_environment
 from docgen.llm.base import Generator, Message
-from docgen.model import SectionSpec, TemplateSpec
+from docgen.model import SectionSpec, Source, TemplateSpec
 
 DEFAULT_SYSTEM = (
     "You are a careful business writer. Write in clear, plain English for office readers. "
@@ -124,18 +131,38 @@ def _data_lines(template: TemplateSpec, context: Mapping[str, Any], record: str 
     return [f"Data ({len(rows)} rows):", *table_lines(rows[: template.max_context_rows], columns)]
 
 
-def _shared(template: TemplateSpec, context: Mapping[str, Any], data: list[str], record: str | None) -> tuple[str, str]:
-    """The system message and the shared start of the user message (data, fields, then ``Task: ``)."""
+def _shared(template: TemplateSpec, context: Mapping[str, Any], data: list[str], record: str | None,
+            shared_sources: str = "") -> tuple[str, str]:
+    """The system message and the shared start of the user message (shared sources, data, fields)."""
     system = render_text(template.system_prompt, context, what="[prompt] system", record=record).strip()
-    parts = ["Data:\n" + "\n".join(data), _fields_block(template, context)]
-    return system or DEFAULT_SYSTEM, "\n\n".join(p for p in parts if p) + "\n\nTask: "
+    parts = [shared_sources, "Data:\n" + "\n".join(data), _fields_block(template, context)]
+    return system or DEFAULT_SYSTEM, "\n\n".join(p for p in parts if p) + "\n\n"
+
+
+#: How the sources block starts: the model is told to cite by number.
+SOURCES_HEADER = ("Sources (our own documents; use only what they say about our policies, and put the source "
+                  "number in brackets after each sentence that uses one, like [1]):")
+
+
+def sources_block(sources: Sequence[Source], note: str = "") -> str:
+    """Numbered sources as the prompt shows them: :data:`SOURCES_HEADER`, one ``[n] label: text`` line per
+    source, then ``note`` (what was left out) in brackets. "" for no sources."""
+    if not sources:
+        return ""
+    lines = [SOURCES_HEADER, *(f"[{s.number}] {s.label}: {' '.join(s.text.split())}" for s in sources)]
+    if note:
+        lines.append(f"({note})")
+    return "\n".join(lines)
 
 
 def build_document_prompts(template: TemplateSpec, sections: Sequence[SectionSpec], context: Mapping[str, Any],
-                           generator: Generator, *, record: str | None = None) -> list[SectionPrompt]:
+                           generator: Generator, *, record: str | None = None,
+                           sources: Sequence[str] | None = None, shared_sources: str = "") -> list[SectionPrompt]:
     """Messages for the document-level ``sections``, sharing one system message, within the budget rule.
 
-    Raises MissingValues for a prompt naming an unknown value, ContextOverflow when nothing fits.
+    ``sources[i]`` is section i's own sources block and ``shared_sources`` the block every section and row
+    shares (:func:`sources_block`; placement in the module docstring). Raises MissingValues for a prompt naming
+    an unknown value, ContextOverflow when nothing fits.
     """
     users = [
         render_text(s.prompt, context, what=f"section '{s.id}' prompt", record=record).strip()
@@ -150,9 +177,11 @@ def build_document_prompts(template: TemplateSpec, sections: Sequence[SectionSpe
             lines.append(f"[{len(data) - kept} more lines of data left out to fit the model's context window]")
         prompts = []
         worst = 0
-        system, shared = _shared(template, context, lines, record)
-        for s, user in zip(sections, users, strict=True):
-            messages = (Message("system", system), Message("user", shared + user))
+        system, shared = _shared(template, context, lines, record, shared_sources)
+        for i, (s, user) in enumerate(zip(sections, users, strict=True)):
+            own = sources[i] if sources else ""
+            messages = (Message("system", system), Message("user", shared + (own + "\n\n" if own else "")
+                                                            + "Task: " + user))
             tokens = generator.count_tokens(messages)
             worst = max(worst, tokens + s.max_tokens - generator.n_ctx)
             prompts.append(SectionPrompt(s, messages, tokens))

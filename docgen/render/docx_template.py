@@ -50,9 +50,10 @@ from docgen.model import ChartSpec, Dataset
 from docgen.render import errors_map
 from docgen.render.images import ImageSource, as_block, as_run
 from docgen.render.atomic import atomic_write, prepare_folder
+from docgen.render.citations import Footnotes
 from docgen.render.finish import finish_document
 from docgen.render.fragment import Fragment
-from docgen.render.markdown import MarkdownWriter, StyleMap, markdown_to_plain
+from docgen.render.markdown import MarkdownWriter, StyleMap, _Fmt, markdown_to_plain
 from docgen.render.numbering import ListNumbering
 from docgen.render.package import word_package
 from docgen.render.paragraphs import blank_lines_to_paragraphs
@@ -279,12 +280,27 @@ def open_template(docx_path: Path) -> DocgenTemplate:
     return tpl
 
 
-def build_sections(tpl: DocgenTemplate, sections: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
+class _SectionCitations:
+    """:class:`.citations.Footnotes` bound to one section, as :class:`.markdown.MarkdownWriter` calls it."""
+
+    def __init__(self, footnotes: Footnotes, section_id: str) -> None:
+        self.footnotes, self.section_id = footnotes, section_id
+
+    def __call__(self, text: str) -> list[str | int]:
+        return self.footnotes.cite(self.section_id, text)
+
+    def reference_run(self, footnote_id: int):
+        return self.footnotes.reference_run(footnote_id)
+
+
+def build_sections(tpl: DocgenTemplate, sections: Mapping[str, tuple[str, str]],
+                   footnotes: Footnotes | None = None) -> dict[str, Any]:
     """Section id -> :class:`SectionText` (plain text + Word XML block), built into ``tpl``'s document.
 
     ``format`` is "markdown" (parsed by :mod:`.markdown`), "text" (paragraphs/line breaks, no Markdown),
     "choice" (one paragraph of the text as is) or "json": the parsed JSON (:func:`json_section`; one paragraph
-    of the text as is when it does not parse). Unknown formats raise RenderError."""
+    of the text as is when it does not parse). Unknown formats raise RenderError. With ``footnotes``, ``[n]``
+    citations in markdown sections become footnote references (:mod:`.citations`)."""
     doc = tpl.get_docx()
     styles = StyleMap(doc)
     numbering: ListNumbering | None = None
@@ -298,7 +314,8 @@ def build_sections(tpl: DocgenTemplate, sections: Mapping[str, tuple[str, str]])
         sub = Fragment(doc)
         if fmt == "markdown" and numbering is None:
             numbering = ListNumbering(doc.part)
-        writer = MarkdownWriter(sub, styles, numbering)  # type: ignore[arg-type]
+        cite = _SectionCitations(footnotes, str(sid)) if footnotes is not None and fmt == "markdown" else None
+        writer = MarkdownWriter(sub, styles, numbering, cite)  # type: ignore[arg-type]
         if fmt == "markdown":
             writer.write_markdown(text)
             plain = markdown_to_plain(text)
@@ -314,6 +331,50 @@ def build_sections(tpl: DocgenTemplate, sections: Mapping[str, tuple[str, str]])
     return out
 
 
+class SourceList(list):
+    """A section's sources as placed in the context (``sources.<id>``): a list of dicts (number, label, file,
+    section, location, text) in citation order, and ``.quote``: the best-matching source as a quoted paragraph
+    (the template's "Quote" style) ending in its footnote, for ``{{p sources.<id>.quote }}``; ``.best`` is
+    that source's dict."""
+
+    quote: SectionText
+    best: dict[str, Any]
+
+
+def source_values(tpl: DocgenTemplate, sources: Mapping[str, Sequence[Any]],
+                  footnotes: Footnotes | None) -> dict[str, SourceList]:
+    """``sources`` for the template context (see :class:`SourceList`); sections without sources are absent,
+    so a template guards with ``{%p if 'body' in sources %}``."""
+    out: dict[str, SourceList] = {}
+    if not sources:
+        return out
+    doc = tpl.get_docx()
+    styles = StyleMap(doc)
+    for sid, srcs in sources.items():
+        if not srcs:
+            continue
+        items = SourceList({"number": s.number, "label": s.label, "file": s.file, "section": s.section,
+                            "location": s.location, "text": s.text} for s in srcs)
+        best = min(srcs, key=lambda s: (s.rank == 0, s.rank, s.number))
+        sub = Fragment(doc)
+        writer = MarkdownWriter(sub, styles, None, _SectionCitations(footnotes, sid) if footnotes else None)  # type: ignore[arg-type]
+        para = writer._list_or_plain_paragraph([], 1)
+        lines = [" ".join(line.split()) for line in sanitize_text(best.text).split("\n") if line.strip()]
+        text = " ".join(lines)
+        for i, line in enumerate(lines):  # a table's rows keep their line breaks
+            if i:
+                para.add_run().add_break()
+            last = i == len(lines) - 1
+            if last and footnotes is not None:
+                writer._cited(para, f"{line} [{best.number}]", _Fmt())
+            else:
+                writer._run(para, f"{line} ({best.label})" if last else line, _Fmt())
+        items.quote = SectionText(f"{text} ({best.label})", sub.xml())
+        items.best = next(i for i in items if i["number"] == best.number)
+        out[str(sid)] = items
+    return out
+
+
 def render_document(
     docx_path: Path,
     context: dict[str, Any],
@@ -326,6 +387,7 @@ def render_document(
     dataset: Dataset | None = None,
     strict_images: bool = False,
     warnings: list[str] | None = None,
+    sources: Mapping[str, Sequence[Any]] | None = None,
 ) -> Path:
     """Render template ``docx_path`` with ``context`` and ``sections`` and write ``out_path`` atomically.
 
@@ -334,6 +396,10 @@ def render_document(
     (format, text), format "markdown" | "text" | "choice" | "json"; they become ``context["sections"]`` (see the
     module docstring for block vs inline placement). ``provenance`` goes into custom document properties, with a
     short summary in the core properties (:mod:`.properties`). ``record`` ("row 7 of sales.csv") is named in MissingValues messages.
+    ``sources`` maps section id -> the :class:`docgen.model.Source` s it was written from: its ``[n]`` citations
+    become footnotes in the template's footnote styles (:mod:`.citations`), and ``context["sources"]`` holds
+    them for tags (:class:`SourceList`: ``{{p sources.body.quote }}`` quotes the best-matching passage with its
+    footnote).
 
     Charts and pictures: ``charts`` (the manifest's ``[[charts]]``) are filled from ``context``
     (:func:`.charts.bind_charts`); ``{{ image(...) }}`` paths are relative to ``dataset``'s folder and failures
@@ -352,12 +418,16 @@ def render_document(
     ctx = sanitize_value(dict(context))
     notes: list[str] = [] if warnings is None else warnings
     try:
-        ctx["sections"] = build_sections(tpl, sections)
+        footnotes = Footnotes(tpl.get_docx(), sources) if sources else None
+        ctx["sections"] = build_sections(tpl, sections, footnotes)
+        ctx["sources"] = source_values(tpl, sources or {}, footnotes)
         env = template_environment()
         env.filters["docgen_run"] = tpl.run_filter
         chart_tag = _media_functions(env, tpl, ctx, dataset, strict_images, notes, record)
         with render_budget():  # one time and output budget for all parts (docgen.limits)
             tpl.render(ctx, env, autoescape=True)
+        if footnotes is not None:
+            footnotes.write()
         chart_tag.replace_unsupported(tpl.docx)
         if charts:
             from docgen.render.charts import bind_charts

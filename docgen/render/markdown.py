@@ -125,10 +125,12 @@ class MarkdownWriter:
     anything with ``add_paragraph()`` and ``add_table(rows, cols)`` whose part is the main document's part),
     using ``styles`` and ``numbering`` of the main document."""
 
-    def __init__(self, container, styles: StyleMap, numbering: ListNumbering):
+    def __init__(self, container, styles: StyleMap, numbering: ListNumbering, citations=None):
         self.doc = container
         self.styles = styles
         self.numbering = numbering
+        #: ``(text) -> [str | footnote id]`` and ``.reference_run(id)`` (:mod:`.citations`), or None
+        self.citations = citations
 
     # -- paragraphs and runs -------------------------------------------------------------------------------
     def _paragraph(self, style: str | None = None):
@@ -163,7 +165,10 @@ class MarkdownWriter:
                 text = _STRAY_STARS.sub("", tok.content)
                 if links:
                     link_text.append(text)
-                self._run(paragraph, text, fmt, underline=bool(links) and not linkable(links[-1][0]))
+                if self.citations is not None and not links and "[" in text:
+                    self._cited(paragraph, text, fmt)
+                else:
+                    self._run(paragraph, text, fmt, underline=bool(links) and not linkable(links[-1][0]))
             elif t == "softbreak":
                 self._run(paragraph, " ", fmt)
             elif t == "hardbreak":
@@ -198,6 +203,14 @@ class MarkdownWriter:
                 self._run(paragraph, alt, fmt)
             else:  # html_inline cannot occur (html off); anything else: keep its text
                 self._run(paragraph, tok.content, fmt)
+
+    def _cited(self, paragraph, text: str, fmt: _Fmt) -> None:
+        """Text with ``[n]`` citations: footnote reference runs where a marker names a source (:mod:`.citations`)."""
+        for piece in self.citations(text):
+            if isinstance(piece, int):
+                paragraph._p.append(self.citations.reference_run(piece))
+            else:
+                self._run(paragraph, piece, fmt)
 
     # -- public -----------------------------------------------------------------------------------------------
     def write_text(self, text: str) -> None:

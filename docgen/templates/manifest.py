@@ -25,7 +25,7 @@ import jsonschema
 
 from docgen.errors import ManifestError
 from docgen.jinja import make_environment
-from docgen.model import AggregateSpec, ChartSpec, FieldSpec, SectionSpec, TemplateSpec
+from docgen.model import AggregateSpec, ChartSpec, FieldSpec, ReferencesSpec, SectionSpec, TemplateSpec
 
 MANIFEST_NAME = "docgen.toml"
 DOCX_NAME = "template.docx"
@@ -107,6 +107,19 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                     "schema": {"type": "object"},
                     "per_row": {"type": "boolean"},
                 },
+            },
+        },
+        "references": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "folder": _STR,
+                "sections": _STRS,
+                "query": _STR,
+                "passages": {"type": "integer", "minimum": 1, "maximum": 20},
+                "max_tokens": {"type": "integer", "minimum": 50, "maximum": 32768},
+                "citations": {"enum": ["footnotes", "none"]},
+                "unsupported": {"enum": ["mark", "remove"]},
             },
         },
         "aggregates": {
@@ -320,7 +333,7 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
             if name in seen:
                 raise fail((kind, i, attr), f"'{name}' is declared twice; names must be unique.")
             seen.add(name)
-    clashes = {f.name for f in fields} & ({a.name for a in aggregates} | {"sections", "rows", "row", "template"})
+    clashes = {f.name for f in fields} & ({a.name for a in aggregates} | {"sections", "rows", "row", "template", "sources"})
     if clashes:
         name = sorted(clashes)[0]
         index = next(i for i, f in enumerate(fields) if f.name == name)
@@ -346,6 +359,8 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
         if sample is not None:
             package_file(root, sample.name, lambda message: ManifestError(path, message))
 
+    references = _references(data.get("references"), root, {s.id for s in sections}, fail, check_jinja)
+
     return TemplateSpec(
         id=meta["id"], name=meta["name"], description=meta.get("description", ""),
         version=meta.get("version", "0"), language=meta.get("language", "en"),
@@ -355,4 +370,29 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
         max_context_rows=data_table.get("max_context_rows", 50),
         fields=tuple(fields), sections=tuple(sections), aggregates=aggregates, charts=tuple(charts),
         sample_data=sample, source=source,
+        references=references,
     )
+
+
+#: The package folder read as reference documents when ``[references]`` does not name another.
+REFERENCES_FOLDER = "references"
+
+
+def _references(table: dict[str, Any] | None, root: Path, section_ids: set[str], fail, check_jinja) -> ReferencesSpec | None:
+    """``[references]`` as a :class:`ReferencesSpec`; without the table, the defaults when the package has a
+    ``references/`` folder, else None. The folder must be inside the package; named sections must exist."""
+    default = root / REFERENCES_FOLDER
+    if table is None:
+        return ReferencesSpec(folder=default) if default.is_dir() else None
+    folder = package_file(root, table.get("folder", REFERENCES_FOLDER), lambda m: fail(("references", "folder"), m))
+    if "folder" in table and not folder.is_dir():
+        raise fail(("references", "folder"), f"folder '{table['folder']}' does not exist in {root}.")
+    for i, sid in enumerate(table.get("sections", ())):
+        if sid not in section_ids:
+            raise fail(("references", "sections"), f"'{sid}' is not a section of this template; its sections: "
+                       f"{', '.join(sorted(section_ids)) or 'none'}.")
+    check_jinja(("references", "query"), table.get("query", ""))
+    return ReferencesSpec(folder=folder if folder.is_dir() else None, sections=tuple(table.get("sections", ())),
+                          query=table.get("query", ""), passages=table.get("passages", 4),
+                          max_tokens=table.get("max_tokens", 800), citations=table.get("citations", "footnotes"),
+                          unsupported=table.get("unsupported", "mark"))

@@ -1,0 +1,194 @@
+"""The passage-evidence side of the claim check: a sentence that states a policy term is checked against the
+sources it cites.
+
+Policy terms (:func:`policy_terms`), the things a reply letter must not get wrong:
+
+- durations: "30 days", "12 months", "two years", "10 working days" (compared as number + unit, so
+  "one year" = "12 months" and "24 months" = "2 years"; "working"/"business" must match too);
+- amounts: "$49", "$4.95", "£10" (currency and value);
+- percentages: "10%", "15 percent";
+- remedies: refund, replacement, repair, exchange, store credit, voucher, discount, compensation, free
+  postage/shipping/label (by stem: "replace", "replaced", "replacement" are one remedy).
+
+For each sentence of a section written from sources (:func:`policy_marks`), leaving out terms the record or
+data itself states (the customer's "after 3 months" is their fact, not our promise):
+
+- it cites ``[n]`` and every term is in a cited source: fine;
+- it cites, but a term is in none of the cited sources: ``unsupported``, with what the sources say instead;
+- it cites no source: ``uncited`` when the sources do say it (the message names which to cite), else
+  ``unsupported`` (a promise no source makes);
+- it cites a number the section was not given: ``citation``.
+
+Each problem is a :class:`docgen.model.Mark` anchored on its sentence, like the claim check's other marks
+(:mod:`docgen.claims`, which calls this for the passage evidence). Pure Python, no heavy imports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from docgen.model import Mark, Source
+
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "fifteen": 15, "twenty": 20,
+                 "thirty": 30, "sixty": 60, "ninety": 90, "a": 1, "an": 1}
+_NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+_DURATION = re.compile(_NUM + r"[\s-]*(working[\s-]|business[\s-]|calendar[\s-])?\s*(day|week|month|year)s?\b", re.I)
+_AMOUNT = re.compile(r"([$£€])\s?(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s?(dollars|euros|pounds|USD|EUR|GBP)\b", re.I)
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(%|percent\b|per cent\b)", re.I)
+_REMEDIES = {
+    "refund": r"refund\w*|money back",
+    "replacement": r"replac\w*",
+    "repair": r"repair\w*",
+    "exchange": r"exchang\w*",
+    "store credit": r"store credit|credit note",
+    "voucher": r"voucher\w*|gift card\w*|coupon\w*",
+    "discount": r"discount\w*",
+    "compensation": r"compensat\w*",
+    "free postage": r"(?:free|prepaid)\s+(?:\w+\s+)?(?:postage|shipping|returns? label|label|delivery)",
+}
+_REMEDY = {k: re.compile(rf"\b(?:{v})\b", re.I) for k, v in _REMEDIES.items()}
+_CITE = re.compile(r"\[(\d{1,3}(?:\s*[,;\u2013-]\s*\d{1,3})*)\]")
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+(?:\s*\[\d[^\]]*\])*|$)")
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+@dataclass(frozen=True)
+class Term:
+    """A policy term found in text: ``kind`` (duration | amount | percent | remedy), ``text`` as written, and
+    ``key``, the normalized value compared between sentence and source ("12 month", "$49", "10%", "refund")."""
+
+    kind: str
+    text: str
+    key: str
+
+
+def _number(word: str) -> float:
+    return float(_NUMBER_WORDS.get(word.lower(), None) or word.replace(",", ""))
+
+
+def _duration_key(n: float, qualifier: str, unit: str) -> str:
+    unit = unit.lower()
+    qual = "working " if qualifier and qualifier.lower().startswith(("working", "business")) else ""
+    if unit == "year":
+        n, unit = n * 12, "month"  # 1 year = 12 months
+    return f"{n:g} {qual}{unit}"
+
+
+def policy_terms(text: str) -> list[Term]:
+    """The policy terms in ``text`` (module docstring), in order of appearance, each once by key."""
+    found: list[tuple[int, Term]] = []
+    for m in _DURATION.finditer(text):
+        if m.group(1).lower() in ("a", "an") and not re.match(r"an?\s+(day|week|month|year)\b", m.group(0), re.I):
+            continue
+        found.append((m.start(), Term("duration", m.group(0), _duration_key(_number(m.group(1)), m.group(2) or "",
+                                                                             m.group(3)))))
+    for m in _AMOUNT.finditer(text):
+        symbol = m.group(1) or {"dollars": "$", "usd": "$", "euros": "€", "eur": "€", "pounds": "£",
+                                "gbp": "£"}[m.group(4).lower()]
+        value = float((m.group(2) or m.group(3)).replace(",", ""))
+        found.append((m.start(), Term("amount", m.group(0), f"{symbol}{value:g}")))
+    for m in _PERCENT.finditer(text):
+        found.append((m.start(), Term("percent", m.group(0), f"{float(m.group(1)):g}%")))
+    for key, rx in _REMEDY.items():
+        m = rx.search(text)
+        if m:
+            found.append((m.start(), Term("remedy", m.group(0), key)))
+    out: list[Term] = []
+    for _pos, term in sorted(found, key=lambda x: x[0]):
+        if term.key not in {t.key for t in out}:
+            out.append(term)
+    return out
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence of ``text`` (a citation right after the full stop belongs to it)."""
+    out = []
+    for m in _SENTENCE.finditer(text):
+        chunk = m.group(0)
+        lead = len(chunk) - len(chunk.lstrip())
+        start, end = m.start() + lead, m.end() - (len(chunk) - len(chunk.rstrip()))
+        if end > start and any(c.isalnum() for c in text[start:end]):
+            out.append((start, end))
+    return out
+
+
+def cited_numbers(marker: str) -> list[int]:
+    """Numbers in one marker's brackets: "1, 3" -> [1, 3]; "1-3" -> [1, 2, 3]."""
+    out: list[int] = []
+    for part in re.split(r"\s*[,;]\s*", marker):
+        ends = [int(x) for x in re.split(r"\s*[\u2013-]\s*", part) if x]
+        if len(ends) == 2 and 0 < ends[1] - ends[0] <= 10:
+            out.extend(range(ends[0], ends[1] + 1))
+        else:
+            out.extend(ends)
+    return out
+
+
+def _keys(text: str) -> set[str]:
+    return {t.key for t in policy_terms(text)}
+
+
+def _where(source: Source) -> str:
+    return f"[{source.number}] {source.label}"
+
+
+def policy_marks(text: str, sources: Sequence[Source], data_texts: Iterable[str] = ()) -> list[Mark]:
+    """Marks for the sentences of ``text`` whose policy terms the cited ``sources`` do not support (module
+    docstring). ``data_texts``: the record/data the section was written from; terms they state are not policy
+    claims. Returns marks in text order; offsets index ``text``."""
+    given = {s.number: s for s in sources}
+    source_keys = {s.number: _keys(s.text) for s in sources}
+    data_keys: set[str] = set()
+    for d in data_texts:
+        data_keys |= _keys(d)
+    marks: list[Mark] = []
+    for start, end in sentences(text):
+        sentence = text[start:end]
+        numbers = [n for m in _CITE.finditer(sentence) for n in cited_numbers(m.group(1))]
+        unknown = [n for n in numbers if n not in given]
+        if unknown:
+            marks.append(Mark("citation", sentence, start, end, f"[{unknown[0]}]",
+                              f"Cites source [{unknown[0]}], which this section was not given "
+                              f"({len(sources)} source{'s' if len(sources) != 1 else ''}). Remove the citation "
+                              "or cite the right source.",
+                              "; ".join(_where(s) for s in sources)))
+        terms = [t for t in policy_terms(_CITE.sub("", sentence)) if t.key not in data_keys]
+        if not terms:
+            continue
+        cited = [n for n in numbers if n in given]
+        if cited:
+            have = set().union(*(source_keys[n] for n in cited))
+            for term in terms:
+                if term.key in have:
+                    continue
+                elsewhere = [s for s in sources if term.key in source_keys[s.number]]
+                same_kind = sorted({t.text for n in cited for t in policy_terms(given[n].text) if t.kind == term.kind})
+                hint = (f" Source {_where(elsewhere[0])} says it: cite that one." if elsewhere else
+                        f" The cited source says: {', '.join(same_kind)}." if same_kind else
+                        " Check the promise against the policy.")
+                marks.append(Mark("unsupported", sentence, start, end, term.text,
+                                  f"'{term.text}' is not in the cited source"
+                                  f"{'s' if len(cited) > 1 else ''} ({', '.join(f'[{n}]' for n in cited)}).{hint}",
+                                  (elsewhere[0] if elsewhere else given[cited[0]]).text))
+            continue
+        claim = ", ".join(t.text for t in terms)
+        nowhere = [t for t in terms if not any(t.key in source_keys[s.number] for s in sources)]
+        if nowhere:
+            what = ", ".join(t.text for t in nowhere)
+            marks.append(Mark("unsupported", sentence, start, end, what,
+                              f"Promises {what} without citing a source, and none of the sources given says so: "
+                              "check it against the policy or remove it.", ""))
+            continue
+        support = [s for s in sources if all(t.key in source_keys[s.number] for t in terms)] or [
+            next(s for s in sources if t.key in source_keys[s.number]) for t in terms]
+        cite = " ".join(f"[{s.number}]" for s in dict.fromkeys(support[:2]))
+        marks.append(Mark("uncited", sentence, start, end, claim,
+                          f"States a policy term ({claim}) without citing a source; {_where(support[0])} says it: "
+                          f"add {cite}.", support[0].text))
+    return marks
+
+
+__all__ = ["Term", "policy_terms", "policy_marks", "sentences", "cited_numbers"]
