@@ -19,7 +19,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def _bundle_root() -> Path:
-    """Folder holding ``templates/`` and ``resources/``: the frozen app's folder, the installed wheel's
+    """Folder holding ``templates/``, ``resources/`` and ``docs/``: the frozen app's folder, the installed wheel's
     ``docgen/_bundled``, or the source checkout."""
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
@@ -49,6 +49,12 @@ def bundled_templates_dir() -> Path:
 def resources_dir() -> Path:
     """Icons, the GUI stylesheet and other read-only resources shipped with docgen."""
     return _bundle_root() / "resources"
+
+
+def docs_dir() -> Path:
+    """The user documentation shipped with docgen (``docs/``, Markdown); ``docs_dir() / "index.md"`` is its
+    first page, which the desktop app's Help menu opens."""
+    return _bundle_root() / "docs"
 
 
 def _home() -> Path | None:

@@ -1,4 +1,7 @@
-"""Parsing and validating ``docgen.toml``, the manifest of a template package (DESIGN.md section 2).
+"""Parsing and validating ``docgen.toml``, the manifest of a template package.
+
+Users learn the manifest from docs/template-language.md (every key of :data:`MANIFEST_SCHEMA` is documented
+there; tests/test_docs.py keeps the two in step: add a key here, document it there).
 
 Validation has three steps, each error a :class:`~docgen.errors.ManifestError` naming the file, the key and
 the line:
@@ -28,6 +31,8 @@ from docgen.jinja import make_environment
 from docgen.model import AggregateSpec, ChartSpec, FieldSpec, ReferencesSpec, SectionSpec, TemplateSpec
 
 MANIFEST_NAME = "docgen.toml"
+#: Where users read about the manifest (shipped with docgen: :func:`docgen.paths.docs_dir`).
+REFERENCE_DOC = "docs/template-language.md"
 DOCX_NAME = "template.docx"
 #: The Word file of a package, in the order looked for: a .docx, else a Word template or macro-enabled file
 #: (opened as a document, macros dropped; the output is always a plain .docx).
@@ -254,7 +259,8 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
             extra = re.findall(r"'([^']+)'", err.message)
             if extra:
                 key_path.append(extra[0])
-            message = f"unknown key. {err.message}. Check the spelling against DESIGN.md's manifest format."
+            message = (f"unknown key. {err.message}. Check the spelling against the manifest keys in docgen's "
+                       f"documentation, {REFERENCE_DOC}.")
         elif err.validator == "required":
             message = f"missing key: {err.message}."
         else:
