@@ -14,7 +14,7 @@ from docgen.errors import DocgenError, MissingValues, TemplateError
 from docgen.model import TemplateSpec
 from docgen.pipeline import DocumentJob, rehearse
 from docgen.render import chart_problems, inspect_template
-from docgen.sources import load_dataset, require_columns
+from docgen.sources import load_dataset, prepare_dataset
 from docgen.templates.catalog import load_package
 from docgen.templates.manifest import WORD_SUFFIXES
 
@@ -99,8 +99,8 @@ def check_template(path: Path) -> tuple[list[str], list[str]]:
         problems.append("the package has no sample data (sample.csv/.xlsx/.json); preview and checks need one.")
     else:
         try:
-            dataset = load_dataset(spec.sample_data)
-            require_columns(dataset, spec.required_columns, template_id=spec.id)
+            dataset = load_dataset(spec.sample_data, missing=spec.missing_values)
+            prepare_dataset(dataset, template_id=spec.id, required=spec.required_columns, computed=spec.computed)
             lines.append(f"Sample data: {spec.sample_data.name}, {len(dataset.rows)} rows, "
                          f"columns {', '.join(dataset.column_names)}")
         except DocgenError as exc:

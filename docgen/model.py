@@ -6,6 +6,7 @@ import datetime as _dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 FieldType = Literal["text", "number", "date", "choice"]
@@ -55,20 +56,50 @@ class SectionSpec:
 
 @dataclass(frozen=True)
 class AggregateSpec:
-    """A value computed from the data before rendering, declared in ``[[aggregates]]``.
+    """A value computed from the data before rendering, declared in ``[[aggregates]]`` (the user documentation
+    of every key is docs/template-language.md, "Aggregates"; :mod:`docgen.data.aggregate` computes it).
 
     Without ``group_by`` the result is one dict ``{"count": n, <col>: sum, ...}``; with it, a list of such
-    dicts, one per group, sorted by ``sort`` (a column; descending; default the first ``sum`` column) and cut
-    to ``limit`` rows (0 = all).
+    dicts, one per group (``group_by`` may name several columns), sorted by ``sort`` (result keys; default: the
+    groups in ``order``/period order when ``order``, ``change`` or ``running`` is given, else the first ``sum``
+    column, else ``count``; descending unless ``ascending``) and cut to ``limit`` rows (0 = all), the rest
+    summed into one ``others`` row when ``others`` names it. ``where`` (SQL condition) filters the rows first.
+    Result keys: the group columns, ``count``, ``<col>`` for ``sum``, ``mean_``/``median_``/``min_``/``max_``/
+    ``distinct_<col>``, ``share`` (of the first ``sum`` column's total), ``change_<key>``/``growth_<key>``
+    (difference and ratio-minus-one to the previous ``period``), ``running_<key>`` (running total along the
+    period). ``sql`` instead gives the rows of one SELECT over the table ``data``.
     """
 
     name: str
-    group_by: str | None = None
+    group_by: tuple[str, ...] | str | None = None
     sum: tuple[str, ...] = ()
     mean: tuple[str, ...] = ()
-    sort: str | None = None
+    sort: tuple[str, ...] | str | None = None
     ascending: bool = False
     limit: int = 0
+    median: tuple[str, ...] = ()
+    min: tuple[str, ...] = ()
+    max: tuple[str, ...] = ()
+    count_distinct: tuple[str, ...] = ()
+    where: str | None = None
+    order: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    others: str | None = None
+    change: tuple[str, ...] = ()
+    running: tuple[str, ...] = ()
+    period: str | None = None
+    sql: str | None = None
+    computed: tuple[tuple[str, str], ...] = ()  # the template's [data] computed columns (name, SQL expression)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.group_by, str):
+            object.__setattr__(self, "group_by", (self.group_by,))
+        if isinstance(self.sort, str):
+            object.__setattr__(self, "sort", (self.sort,))
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The group-by columns (empty without ``group_by``)."""
+        return tuple(self.group_by or ())
 
 
 @dataclass(frozen=True)
@@ -172,6 +203,8 @@ class TemplateSpec:
     sections: tuple[SectionSpec, ...] = ()
     aggregates: tuple[AggregateSpec, ...] = ()
     charts: tuple[ChartSpec, ...] = ()
+    computed: tuple[tuple[str, str], ...] = ()  # [data] computed: (column name, SQL expression)
+    missing_values: tuple[str, ...] | None = None  # [data] missing_values; None = the default markers
     sample_data: Path | None = None
     source: str = "bundled"  # bundled | site | user | path
     #: reference documents (``[references]`` or a ``references/`` folder in the package); None = not used
@@ -190,19 +223,26 @@ class Column:
 class Dataset:
     """Typed tabular input.
 
-    ``rows[i]`` maps column name -> typed :data:`Value`. ``row_numbers[i]`` is the number a user sees for that
-    record in the original file (the spreadsheet row / CSV line number counting the header as row 1; for JSON
-    the 1-based record index), used in every error message about that record.
+    ``rows[i]`` maps column name -> typed :data:`Value` (``None`` = missing). ``row_numbers[i]`` is the number a
+    user sees for that record in the original file (the spreadsheet row / CSV line number counting the header as
+    row 1; for JSON the 1-based record index), used in every error message about that record.
+
+    Files read by :func:`docgen.sources.load_dataset` keep their values in the table engine: ``table`` is the
+    :class:`docgen.data.Table` and ``rows``/``row_numbers`` are lazy sequences over it (``len``, indexing,
+    slicing and iteration fetch rows in blocks; each row is a fresh dict), so a million rows are never a million
+    Python dicts. A Dataset built from Python rows directly (``table`` None) works everywhere too; aggregates
+    then load those rows into the engine when needed.
     """
 
     path: Path
     columns: tuple[Column, ...]
-    rows: tuple[dict[str, Value], ...]
-    row_numbers: tuple[int, ...]
+    rows: Sequence[Mapping[str, Value]]
+    row_numbers: Sequence[int]
     sha256: str = ""
     sheet: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    table: Any = None
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -261,11 +261,15 @@ def test_blank_header_name_between_named_columns(tmp_path):
     assert info.value.row == 1
 
 
-def test_value_under_blank_leading_header(tmp_path):
-    # pandas' to_csv writes the index under an empty header cell
-    with pytest.raises(DataError, match="column 1 holds '0' but has no header name") as info:
-        load_dataset(write(tmp_path, "pandas.csv", ",region,sales\n0,East,2\n"))
-    assert info.value.row == 2
+def test_value_under_blank_leading_header_is_the_row_names_column(tmp_path):
+    # pandas' to_csv writes the index under an empty header cell, R's write.csv its row names ("" header)
+    data = load_dataset(write(tmp_path, "pandas.csv", ",region,sales\n0,East,2\n1,West,3\n"))
+    assert data.column_names == ("row_name", "region", "sales")
+    assert data.rows[1] == {"row_name": 1, "region": "West", "sales": 3}
+    r = load_dataset(write(tmp_path, "r.csv", '"","height","name"\n"1",172,"Ann"\n"2",NA,"Bob"\n'))
+    assert r.column_names == ("row_name", "height", "name")
+    assert [c.type for c in r.columns] == ["integer", "integer", "text"]  # NA is missing, not text
+    assert r.rows[1]["height"] is None
 
 
 def test_unknown_extension_lists_supported_ones(tmp_path):

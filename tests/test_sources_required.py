@@ -35,7 +35,7 @@ def test_missing_column_names_the_closest_one():
     assert err.names == ("revenue",)
     assert str(err).startswith(
         "sample.csv has no column 'revenue' (required by template 'sales-report'); closest: 'Revenue_USD'. "
-        "Rename the column or pick another template."
+        "Rename the column, map a column of the file to it (--map revenue=COLUMN), or pick another template."
     )
     assert "'date', 'region', 'Revenue_USD'" in str(err)
 

@@ -33,6 +33,9 @@ def _batch_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", required=True, type=Path, help="output folder (created if missing)")
     p.add_argument("--set", dest="values", action="append", default=[], metavar="NAME=VALUE",
                    help="a template field value; repeat for several")
+    p.add_argument("--map", dest="mapping", action="append", default=[], metavar="TEMPLATE_COLUMN=DATA_COLUMN",
+                   help="read a column the template needs from a differently named data column (like Word's Match "
+                   "Fields), e.g. --map comment=verified_reviews; repeat for several")
     p.add_argument("--sheet", help="worksheet name for .xlsx input (default: the first sheet)")
     p.add_argument("--model", help="GGUF model file (default: settings, models folders, then the embedded model)")
     p.add_argument("--seed", type=int, help="sampling seed (default from settings; same seed, same text)")
@@ -53,13 +56,14 @@ def _batch_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _parse_values(pairs: Sequence[str], parser: argparse.ArgumentParser) -> dict[str, str]:
+def _parse_values(pairs: Sequence[str], parser: argparse.ArgumentParser, flag: str = "--set",
+                  form: str = "NAME=VALUE") -> dict[str, str]:
     values = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            parser.error(f"--set expects NAME=VALUE, got '{pair}'")
-        values[name.strip()] = value
+        if not sep or not name.strip() or (flag == "--map" and not value.strip()):
+            parser.error(f"{flag} expects {form}, got '{pair}'")
+        values[name.strip()] = value.strip() if flag == "--map" else value
     return values
 
 
@@ -100,6 +104,7 @@ def run_batch_command(argv: Sequence[str]) -> int:
     parser = _batch_parser()
     args = parser.parse_args(argv)
     values = _parse_values(args.values, parser)
+    mapping = _parse_values(args.mapping, parser, "--map", "TEMPLATE_COLUMN=DATA_COLUMN")
     cancel = CancelToken()
     try:
         settings = load_settings()
@@ -108,7 +113,7 @@ def run_batch_command(argv: Sequence[str]) -> int:
         settings.check_output_dir(args.out)  # PolicyError when the policy locks output_dir elsewhere
         from docgen.batch import run_batch
         from docgen.pipeline import RunOptions
-        from docgen.sources import load_dataset, require_columns
+        from docgen.sources import load_dataset, prepare_dataset
         from docgen.templates.catalog import resolve
 
         template = resolve(args.template)
@@ -130,8 +135,9 @@ def run_batch_command(argv: Sequence[str]) -> int:
             print(f"docgen: error: --refs: {', '.join(missing_refs)} does not exist. Give reference files or folders.",
                   file=sys.stderr)
             return EXIT_USAGE
-        dataset = load_dataset(args.data, sheet=args.sheet)
-        require_columns(dataset, template.required_columns, template_id=template.id)
+        dataset = load_dataset(args.data, sheet=args.sheet, missing=template.missing_values)
+        prepare_dataset(dataset, template_id=template.id, required=template.required_columns,
+                        computed=template.computed, mapping=mapping)
         if not args.dry_run:
             from docgen.batch import check_output_dir
 

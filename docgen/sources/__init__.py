@@ -1,6 +1,7 @@
 """Data readers: a user's CSV / TSV / TXT, Excel or JSON file -> typed :class:`docgen.model.Dataset`.
 
-Public API: :func:`load_dataset`, :func:`require_columns`, :data:`SUPPORTED_EXTENSIONS`.
+Public API: :func:`load_dataset`, :func:`prepare_dataset` (``--map``, required columns, computed columns),
+:func:`require_columns`, :func:`map_columns`, :data:`SUPPORTED_EXTENSIONS`.
 Modules: :mod:`.csvfile`, :mod:`.excel`, :mod:`.jsonfile` (one reader each), :mod:`.table` (header and record
 checks shared by all readers), :mod:`.columns` (value typing rules), :mod:`.required` (template column checks).
 """
@@ -8,11 +9,13 @@ checks shared by all readers), :mod:`.columns` (value typing rules), :mod:`.requ
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
+from docgen.data import DEFAULT_MISSING
 from docgen.errors import DataError
 from docgen.model import Dataset
-from docgen.sources.required import require_columns
+from docgen.sources.required import map_columns, prepare_dataset, require_columns
 
 #: File extension (lower case) -> reader.
 SUPPORTED_EXTENSIONS: dict[str, str] = {
@@ -25,19 +28,21 @@ SUPPORTED_EXTENSIONS: dict[str, str] = {
 }
 _SAVE_AS_XLSX = {".xls", ".xlsb", ".ods", ".numbers"}
 
-__all__ = ["SUPPORTED_EXTENSIONS", "load_dataset", "require_columns"]
+__all__ = ["SUPPORTED_EXTENSIONS", "load_dataset", "map_columns", "prepare_dataset", "require_columns"]
 
 
-def load_dataset(path: str | Path, *, sheet: str | None = None) -> Dataset:
+def load_dataset(path: str | Path, *, sheet: str | None = None, missing: Sequence[str] | None = None) -> Dataset:
     """Read a data file into a typed :class:`Dataset`, choosing the reader by extension (case-insensitive):
     .csv .tsv .txt -> :mod:`docgen.sources.csvfile`; .xlsx .xlsm -> :mod:`docgen.sources.excel`;
     .json -> :mod:`docgen.sources.jsonfile`.
 
     ``sheet`` names the worksheet of a workbook (default: the first); it is an error for other files.
+    ``missing``: the cell texts read as missing values besides the empty text (default
+    :data:`docgen.data.DEFAULT_MISSING`: NA, N/A, null, NaN; a template's ``[data] missing_values``).
     The Dataset's ``path`` is ``Path(path)`` as given, ``sha256`` the hex digest of the file's bytes;
     ``rows[i]`` maps column name -> typed value and ``row_numbers[i]`` is the row a user sees for it
     (spreadsheet row / line where the CSV record starts, header = row 1; JSON record index from 1).
-    Column types follow :mod:`docgen.sources.columns`.
+    Column types follow :mod:`docgen.data.columns`.
 
     Raises :class:`docgen.errors.DataError` (its message says what, where and how to fix) for: a missing file,
     a folder, an unreadable file, an unknown extension (the message lists the supported ones), an empty
@@ -74,14 +79,15 @@ def load_dataset(path: str | Path, *, sheet: str | None = None) -> Dataset:
     if not data:
         raise DataError(p, "the file is empty (0 bytes). Save the data into it again, or pick another file.")
     sha256 = hashlib.sha256(data).hexdigest()
+    markers = DEFAULT_MISSING if missing is None else tuple(missing)
     if reader == "csv":
         from docgen.sources.csvfile import read_csv
 
-        return read_csv(p, data, sha256)
+        return read_csv(p, data, sha256, missing=markers)
     if reader == "excel":
         from docgen.sources.excel import read_excel
 
-        return read_excel(p, data, sha256, sheet=sheet)
+        return read_excel(p, data, sha256, sheet=sheet, missing=markers)
     from docgen.sources.jsonfile import read_json
 
-    return read_json(p, data, sha256)
+    return read_json(p, data, sha256, missing=markers)

@@ -13,7 +13,7 @@ shows them (the header is row 1, the first record row 2; a blank line is a row t
 inside quotes does not shift the rows after it; messages also give the file line where a record starts when
 that differs. One value may hold up to :attr:`docgen.limits.Limits.cell_bytes` characters (16 M; Python's
 ``csv`` stops at 128 K by default).
-Numbers prefer the decimal comma when the delimiter is ``;`` (see :mod:`docgen.sources.columns`).
+Numbers prefer the decimal comma when the delimiter is ``;`` (see :mod:`docgen.data.columns`).
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from docgen import limits
+from docgen.data import DEFAULT_MISSING
 from docgen.errors import DataError
 from docgen.model import Dataset
-from docgen.sources.columns import COMMA, POINT
+from docgen.data.columns import COMMA, POINT
 from docgen.sources.table import build_dataset
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -46,7 +47,7 @@ _CP1252_MARGIN = 0.05
 _SAMPLE_RECORDS = 200
 
 
-def read_csv(path: Path, data: bytes, sha256: str) -> Dataset:
+def read_csv(path: Path, data: bytes, sha256: str, *, missing: Sequence[str] = DEFAULT_MISSING) -> Dataset:
     """Read a delimited text file whose bytes are ``data`` (not empty).
 
     Returns a Dataset with ``encoding`` (Python codec name) and ``delimiter`` set.
@@ -75,6 +76,8 @@ def read_csv(path: Path, data: bytes, sha256: str) -> Dataset:
         prefer=COMMA if delimiter == ";" else POINT,
         encoding=encoding,
         delimiter=delimiter,
+        missing=missing,
+        text_cells=True,
     )
 
 
@@ -202,7 +205,7 @@ def _records(path: Path, text: str, delimiter: str) -> Iterator[tuple[int, list[
                 "belongs to the text.",
                 row=row_number,
             )
-        if row and any(cell.strip() for cell in row):
+        if row and "".join(row).strip():
             yield row_number, row
 
 

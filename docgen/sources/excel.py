@@ -17,11 +17,12 @@ import datetime as dt
 import io
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from docgen import limits
+from docgen.data import DEFAULT_MISSING
 from docgen.errors import DataError
 from docgen.model import Dataset
 from docgen.sources.table import build_dataset
@@ -41,7 +42,8 @@ def _label(index: int) -> str:
     return f"column {_letter(index)}"
 
 
-def read_excel(path: Path, data: bytes, sha256: str, *, sheet: str | None = None) -> Dataset:
+def read_excel(path: Path, data: bytes, sha256: str, *, sheet: str | None = None,
+               missing: Sequence[str] = DEFAULT_MISSING) -> Dataset:
     """Read one sheet of the workbook whose bytes are ``data``.
 
     Returns a Dataset with ``sheet`` set to the sheet's name.
@@ -75,7 +77,7 @@ def read_excel(path: Path, data: bytes, sha256: str, *, sheet: str | None = None
         except Exception as exc:  # noqa: BLE001 - openpyxl on a damaged file: zlib, XML parser, EOF errors...
             raise _damaged(path, exc) from None
         try:
-            return _read_sheet(path, workbook, sheet, sha256)
+            return _read_sheet(path, workbook, sheet, sha256, missing)
         except DataError:
             raise
         except Exception as exc:  # noqa: BLE001 - sheets are inflated lazily: damage shows while reading rows
@@ -92,7 +94,7 @@ def _damaged(path: Path, exc: BaseException) -> DataError:
     )
 
 
-def _read_sheet(path: Path, workbook: Any, sheet: str | None, sha256: str) -> Dataset:
+def _read_sheet(path: Path, workbook: Any, sheet: str | None, sha256: str, missing: Sequence[str]) -> Dataset:
     """The chosen sheet of an open workbook as a Dataset (DataError for an empty or missing sheet)."""
     worksheet = _pick_sheet(path, workbook, sheet)
     title = worksheet.title
@@ -113,6 +115,7 @@ def _read_sheet(path: Path, workbook: Any, sheet: str | None, sha256: str) -> Da
         hint_extra_cells="If the header is not the first filled row (a title above the table?), delete "
         "the rows above the header; otherwise delete the stray values or give their column a name.",
         sheet=title,
+        missing=missing,
     )
 
 

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from docgen import limits
+from docgen.data import DEFAULT_MISSING
 from docgen.errors import DataError
 from docgen.model import Dataset
 from docgen.sources.table import build_dataset
 
 
-def read_json(path: Path, data: bytes, sha256: str) -> Dataset:
+def read_json(path: Path, data: bytes, sha256: str, *, missing: Sequence[str] = DEFAULT_MISSING) -> Dataset:
     """Read a JSON file whose bytes are ``data`` (not empty).
 
     Raises :class:`DataError` for text that is not UTF-8, invalid JSON (with json's line and column), NaN or
@@ -63,7 +65,8 @@ def read_json(path: Path, data: bytes, sha256: str) -> Dataset:
     if not header:
         raise DataError(path, "the records have no keys, so there are no columns. Add data to the records.")
     rows = ((index, [record.get(n) for n in header]) for index, record in enumerate(flat, start=1))
-    return build_dataset(path, header, None, rows, sha256=sha256, kind="JSON file", label=_key_label)
+    return build_dataset(path, header, None, rows, sha256=sha256, kind="JSON file", label=_key_label,
+                         missing=missing)
 
 
 def _too_deep(path: Path, where: str) -> DataError:

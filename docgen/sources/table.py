@@ -5,6 +5,10 @@ Rules (the same for CSV, Excel and JSON):
 - Header names lose surrounding whitespace (and a stray byte-order mark), so " Sales" is the column "Sales".
 - Blank header cells at either end of the header are not columns (a table may start in column B); a blank
   header cell *between* named ones is an error naming its position, and so is a name used twice.
+  Exception: when only the *first* header cell is blank and the cells under it hold values (R's ``write.csv``,
+  pandas' ``to_csv``: the row names), that column is kept and named :data:`ROW_NAMES` (``row_name``).
+- A missing-value marker (after trimming: the empty text and :data:`docgen.data.DEFAULT_MISSING`, i.e.
+  ``NA``, ``N/A``, ``null``, ``NaN``; or the caller's list) is a missing value: ``None``, not text.
 - A record with fewer cells than the header is padded with empty cells; a non-empty cell outside the header's
   columns is an error naming the row. Fully empty records are skipped.
 - A file whose header has no records under it is an error.
@@ -17,9 +21,16 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from docgen.data import DEFAULT_MISSING, RawTable, Table, from_columns
 from docgen.errors import DataError
 from docgen.model import Column, Dataset
-from docgen.sources.columns import POINT, to_text, type_column
+from docgen.data.columns import POINT, to_text, type_column
+
+#: Name given to a first column whose header cell is empty but whose cells hold values (the row names that R's
+#: ``write.csv`` and pandas' ``to_csv`` write); ``row_name_2``... if the file already has that name.
+ROW_NAMES = "row_name"
+#: Records loaded into the engine at a time by the streaming (CSV) path.
+CHUNK = 32768
 
 
 def _blank(cell: Any) -> bool:
@@ -45,13 +56,18 @@ def build_dataset(
     sheet: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    missing: Sequence[str] = DEFAULT_MISSING,
+    text_cells: bool = False,
 ) -> Dataset:
-    """Check the header and records of a table and type its columns.
+    """Check the header and records of a table, type its columns and load them into the table engine.
 
     ``header`` is the raw header row (found at user-visible row ``header_row``, None for JSON); ``records`` yields
     ``(row_number, cells)`` with ``row_number`` as the user sees it. ``kind`` names the thing for messages
     ("CSV file", "sheet 'Sheet1'"); ``label`` names a 0-based column position ("column 3", "column C").
-    ``prefer`` is the number convention tried first.
+    ``prefer`` is the number convention tried first; ``missing`` the cell texts that mean "no value"
+    (:data:`DEFAULT_MISSING`). ``text_cells=True`` (CSV: every cell is a ``str`` and blank records are already
+    left out) streams the records into the engine in chunks (:class:`docgen.data.ingest.RawTable`) instead of
+    holding them as Python lists.
 
     Raises :class:`DataError` for blank or duplicate header names, a value outside the header's columns, and a
     header without records. Rules: module docstring.
@@ -61,6 +77,10 @@ def build_dataset(
     if not named:
         raise DataError(path, f"the {kind} has no header row. Put the column names in the first row.")
     lo, hi = named[0], named[-1] + 1
+    row_names = lo == 1  # R's write.csv and pandas' to_csv leave the header of their row names empty
+    if row_names:
+        lo = 0
+        names[0] = next(n for n in (ROW_NAMES, *(f"{ROW_NAMES}_{i}" for i in range(2, 99))) if n not in names)
     seen: dict[str, int] = {}
     for i in range(lo, hi):
         name = names[i]
@@ -81,6 +101,20 @@ def build_dataset(
             )
         seen[name] = i
     width = hi - lo
+    header_names = names[lo:hi]
+
+    def no_rows() -> DataError:
+        return DataError(
+            path,
+            f"the {kind} has a header row ({', '.join(header_names[:8])}{', ...' if width > 8 else ''}) but no "
+            "data rows under it. Add at least one row of data.",
+        )
+
+    if text_cells:
+        return _stream(path, header_names, lo, hi, records, no_rows, sha256=sha256, label=label,
+                       hint=hint_extra_cells, prefer=prefer, missing=missing, row_names=row_names,
+                       sheet=sheet, encoding=encoding, delimiter=delimiter)
+    markers = {"", *missing}
     columns_cells: list[list[Any]] = [[] for _ in range(width)]
     row_numbers: list[int] = []
     for row_number, cells in records:
@@ -89,32 +123,54 @@ def build_dataset(
         _check_outside(path, cells, lo, hi, row_number, label, hint_extra_cells)
         padded = list(cells[lo:hi]) + [None] * (width - len(cells[lo:hi]))
         for i, cell in enumerate(padded):
+            if isinstance(cell, str) and cell.strip() in markers:
+                cell = None
             columns_cells[i].append(cell)
         row_numbers.append(row_number)
     if not row_numbers:
-        raise DataError(
-            path,
-            f"the {kind} has a header row ({', '.join(names[lo:hi][:8])}{', ...' if width > 8 else ''}) but no "
-            "data rows under it. Add at least one row of data.",
-        )
+        raise no_rows()
+    if row_names and all(c is None for c in columns_cells[0]):  # only a table starting in column B
+        header_names, columns_cells = header_names[1:], columns_cells[1:]
     columns: list[Column] = []
-    typed: list[list[Any]] = []
-    for name, cells in zip(names[lo:hi], columns_cells, strict=True):
+    data: dict[str, list[Any]] = {}
+    for name, cells in zip(header_names, columns_cells, strict=True):
         ctype, values = type_column(name, cells, prefer=prefer)
         columns.append(Column(name, ctype))
-        typed.append(values)
-    column_names = [c.name for c in columns]
-    rows = tuple(dict(zip(column_names, values, strict=True)) for values in zip(*typed, strict=True))
-    return Dataset(
-        path=path,
-        columns=tuple(columns),
-        rows=rows,
-        row_numbers=tuple(row_numbers),
-        sha256=sha256,
-        sheet=sheet,
-        encoding=encoding,
-        delimiter=delimiter,
-    )
+        data[name] = values
+    table = from_columns(columns, data, row_numbers)
+    return _dataset(path, table, sha256=sha256, sheet=sheet, encoding=encoding, delimiter=delimiter)
+
+
+def _dataset(path: Path, table: Table, **kw: Any) -> Dataset:
+    return Dataset(path=path, columns=table.columns, rows=table.rows, row_numbers=table.row_numbers, table=table,
+                   **kw)
+
+
+def _stream(path: Path, names: list[str], lo: int, hi: int, records: Iterable[tuple[int, Sequence[Any]]],
+            no_rows: Callable[[], DataError], *, sha256: str, label: Callable[[int], str], hint: str, prefer: str,
+            missing: Sequence[str], row_names: bool, **kw: Any) -> Dataset:
+    """The ``text_cells`` path of :func:`build_dataset`: records in chunks of :data:`CHUNK` into the engine."""
+    width = hi - lo
+    raw = RawTable(width, missing)
+    chunk: list[Sequence[str]] = []
+    numbers: list[int] = []
+    for row_number, cells in records:
+        if len(cells) != hi or lo:
+            if len(cells) > hi or lo:
+                _check_outside(path, cells, lo, hi, row_number, label, hint)
+            cells = list(cells[lo:hi]) + [""] * (width - len(cells[lo:hi]))
+        chunk.append(cells)
+        numbers.append(row_number)
+        if len(chunk) >= CHUNK:
+            raw.append(numbers, list(zip(*chunk, strict=True)))
+            chunk, numbers = [], []
+    raw.append(numbers, list(zip(*chunk, strict=True)) if chunk else [])
+    if not raw.count:
+        raise no_rows()
+    keep = list(range(width))
+    if row_names and not raw.has_values(0):
+        keep, names = keep[1:], names[1:]
+    return _dataset(path, raw.finish(names, keep, prefer=prefer), sha256=sha256, **kw)
 
 
 def _check_outside(

@@ -43,6 +43,11 @@ SAMPLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".json")
 _IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _STR = {"type": "string"}
 _STRS = {"type": "array", "items": {"type": "string"}}
+_STR_OR_STRS = {"oneOf": [_STR, {**_STRS, "minItems": 1}]}
+_VALUES = {"type": "array", "items": {"type": ["string", "number"]}}
+#: Aggregate keys that make no sense together with ``sql`` (an SQL aggregate says everything in its SELECT).
+_NOT_WITH_SQL = ("group_by", "where", "sum", "mean", "median", "min", "max", "count_distinct", "sort", "ascending",
+                 "order", "limit", "others", "change", "running", "period")
 
 #: JSON Schema of docgen.toml. Unknown keys are errors (a typo must not be silently ignored).
 MANIFEST_SCHEMA: dict[str, Any] = {
@@ -71,6 +76,9 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                 "output_name": _STR,
                 "sample": _STR,
                 "max_context_rows": {"type": "integer", "minimum": 0, "maximum": 10000},
+                "missing_values": _STRS,
+                "computed": {"type": "object", "propertyNames": {"pattern": _IDENT},
+                             "additionalProperties": {"type": "string"}},
             },
         },
         "prompt": {
@@ -135,12 +143,23 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                 "required": ["name"],
                 "properties": {
                     "name": {"type": "string", "pattern": _IDENT},
-                    "group_by": _STR,
+                    "group_by": _STR_OR_STRS,
+                    "where": _STR,
                     "sum": _STRS,
                     "mean": _STRS,
-                    "sort": _STR,
+                    "median": _STRS,
+                    "min": _STRS,
+                    "max": _STRS,
+                    "count_distinct": _STRS,
+                    "sort": _STR_OR_STRS,
                     "ascending": {"type": "boolean"},
+                    "order": {"oneOf": [_VALUES, {"type": "object", "additionalProperties": _VALUES}]},
                     "limit": {"type": "integer", "minimum": 0},
+                    "others": _STR,
+                    "change": _STRS,
+                    "running": _STRS,
+                    "period": _STR,
+                    "sql": _STR,
                 },
             },
         },
@@ -305,10 +324,8 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
             temperature=s.get("temperature"), choices=tuple(s.get("choices", ())), schema=s.get("schema"),
             per_row=s.get("per_row", False),
         ))
-    aggregates = tuple(AggregateSpec(
-        name=a["name"], group_by=a.get("group_by"), sum=tuple(a.get("sum", ())), mean=tuple(a.get("mean", ())),
-        sort=a.get("sort"), ascending=a.get("ascending", False), limit=a.get("limit", 0),
-    ) for a in data.get("aggregates", []))
+    computed = tuple((name, expr) for name, expr in data_table.get("computed", {}).items())
+    aggregates = tuple(_aggregate(a, i, computed, fail) for i, a in enumerate(data.get("aggregates", [])))
 
     charts = []
     for i, c in enumerate(data.get("charts", [])):
@@ -377,6 +394,49 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
         fields=tuple(fields), sections=tuple(sections), aggregates=aggregates, charts=tuple(charts),
         sample_data=sample, source=source,
         references=references,
+        computed=computed, missing_values=tuple(data_table["missing_values"]) if "missing_values" in data_table
+        else None,
+    )
+
+
+def _aggregate(a: dict[str, Any], i: int, computed: tuple[tuple[str, str], ...], fail: Any) -> AggregateSpec:
+    """One ``[[aggregates]]`` table -> AggregateSpec, refusing combinations that cannot work (docs:
+    "Aggregates" in docs/template-language.md)."""
+    if "sql" in a:
+        extra = [k for k in _NOT_WITH_SQL if k in a]
+        if extra:
+            raise fail(("aggregates", i, extra[0]), f"an aggregate with 'sql' takes no '{extra[0]}': write it in "
+                       "the SELECT.")
+    groups = a.get("group_by")
+    groups = (groups,) if isinstance(groups, str) else tuple(groups or ())
+    for key in ("change", "running", "period", "others"):
+        if key in a and not groups:
+            raise fail(("aggregates", i, key), f"'{key}' needs 'group_by' (the groups it goes along).")
+    if "period" in a and a["period"] not in groups:
+        raise fail(("aggregates", i, "period"), f"period '{a['period']}' must be one of the group_by columns "
+                   f"({', '.join(groups)}).")
+    if "others" in a:
+        if not a.get("limit"):
+            raise fail(("aggregates", i, "others"), "'others' needs 'limit' (how many groups to keep).")
+        if len(groups) != 1 or a.get("change") or a.get("running"):
+            raise fail(("aggregates", i, "others"), "'others' works with one group_by column and without "
+                       "change or running.")
+    order = a.get("order", {})
+    if isinstance(order, list):
+        if not groups:
+            raise fail(("aggregates", i, "order"), "'order' needs 'group_by'.")
+        order = {groups[0]: order}
+    for column in order:
+        if column not in groups:
+            raise fail(("aggregates", i, "order"), f"'order' names '{column}', which is not a group_by column "
+                       f"({', '.join(groups) or 'none'}).")
+    return AggregateSpec(
+        name=a["name"], group_by=groups or None, sum=tuple(a.get("sum", ())), mean=tuple(a.get("mean", ())),
+        median=tuple(a.get("median", ())), min=tuple(a.get("min", ())), max=tuple(a.get("max", ())),
+        count_distinct=tuple(a.get("count_distinct", ())), where=a.get("where"),
+        sort=a.get("sort"), ascending=a.get("ascending", False), limit=a.get("limit", 0),
+        order={k: tuple(v) for k, v in order.items()}, others=a.get("others"), change=tuple(a.get("change", ())),
+        running=tuple(a.get("running", ())), period=a.get("period"), sql=a.get("sql"), computed=computed,
     )
 
 

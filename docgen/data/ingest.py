@@ -1,0 +1,184 @@
+"""Raw text records -> a typed :class:`~docgen.data.table.Table`, streamed into the engine in chunks.
+
+Readers whose cells are all text (CSV) append records with :meth:`RawTable.append`; :meth:`RawTable.finish`
+types every column by docgen's rules (:mod:`docgen.data.columns`, unchanged) without ever holding a column
+as Python objects:
+
+1. every cell is trimmed (Python's ``str.strip`` whitespace) and a missing-value marker becomes missing;
+2. the first :data:`SAMPLE` present values of a column are typed by :func:`~docgen.data.columns.type_column`.
+   If the sample is text, the column is text (a value that is neither a number nor a date in the sample is one in
+   the whole column too);
+3. otherwise the whole column is checked in the engine against the plain forms whose value the engine reads
+   exactly as the rules do -- whole numbers without a leading zero (``-12``, ``0``, ``340``), decimals with a
+   point (``12.5``, ``.5``; only where the point is the preferred decimal mark) and ISO dates
+   (``2024-03-31``) -- and cast there;
+4. a column that is not all in such forms (currency, percentages, thousands separators, decimal commas, other
+   date forms, Excel serial dates) is typed exactly by the rules over its *distinct* values, and the engine maps
+   each value to its typed form.
+
+The result is the same as running the rules over every cell, at the cost of one scan per numeric column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from docgen.data.engine import connect, literal
+from docgen.data.table import Table
+from docgen.model import Column, ColumnType
+from docgen.data.columns import POINT, type_column
+
+#: Present values per column typed in Python to predict the column's type.
+SAMPLE = 1000
+#: Characters Python's ``str.strip()`` removes: every code point whose ``isspace()`` is true (tests check the
+#: list against the running Python).
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+_INT = r"[+-][0-9]{1,18}|0|[1-9][0-9]{0,17}"
+_DECIMAL = r"[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)"
+_LEADING_ZERO = r"0[0-9]+"
+_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+class RawTable:
+    """Text records of ``width`` columns, appended in chunks, typed once at the end (module docstring).
+
+    ``missing``: the cell texts (after trimming) that mean "no value"; the empty text always does.
+    """
+
+    def __init__(self, width: int, missing: Sequence[str]) -> None:
+        self.width = width
+        self.count = 0
+        self._con = connect()
+        cols = ", ".join(f"r{i} VARCHAR" for i in range(width))
+        self._con.execute(f"CREATE TABLE raw (__i BIGINT, __row BIGINT{', ' + cols if cols else ''})")
+        markers = ", ".join(literal(m) for m in sorted({"", *missing}))
+        self._con.execute(f"CREATE MACRO nv(x) AS CASE WHEN trim(x, {literal(WHITESPACE)}) IN ({markers}) "
+                          f"THEN NULL ELSE trim(x, {literal(WHITESPACE)}) END")
+
+    def append(self, row_numbers: Sequence[int], columns: Sequence[Sequence[str | None]]) -> None:
+        """Add records: ``columns[k][j]`` is column k of the j-th record, ``row_numbers[j]`` its row number."""
+        import numpy as np
+
+        n = len(row_numbers)
+        if not n:
+            return
+        chunk: dict[str, Any] = {"__i": np.arange(self.count, self.count + n, dtype=np.int64),
+                                 "__row": np.asarray(row_numbers, dtype=np.int64)}
+        for k, values in enumerate(columns):
+            chunk[f"r{k}"] = np.array(values, dtype=object)
+        self._con.register("chunk", chunk)
+        names = ", ".join(["__i", "__row", *(f"r{k}" for k in range(self.width))])
+        casts = ", ".join(["__i", "__row", *(f"CAST(r{k} AS VARCHAR)" for k in range(self.width))])
+        self._con.execute(f"INSERT INTO raw ({names}) SELECT {casts} FROM chunk")
+        self._con.unregister("chunk")
+        self.count += n
+
+    def has_values(self, k: int) -> bool:
+        """True when column ``k`` holds at least one value that is not missing."""
+        return self._con.execute(f"SELECT count(nv(r{k})) FROM raw").fetchone()[0] > 0
+
+    def finish(self, names: Sequence[str], keep: Sequence[int], *, prefer: str = POINT) -> Table:
+        """Type columns ``keep`` (raw positions) named ``names`` and return the table (module docstring)."""
+        con = self._con
+        kinds: list[tuple[ColumnType, str]] = []  # (docgen type, SQL expression)
+        joins: list[str] = []
+        checks: list[tuple[int, str, ColumnType, str]] = []
+        head = con.execute(
+            "SELECT " + ", ".join(f"nv(r{k})" for k in keep) + f" FROM raw WHERE __i < {SAMPLE * 4}").fetchall() \
+            if keep else []
+        for pos, (name, k) in enumerate(zip(names, keep, strict=True)):
+            sample = [r[pos] for r in head if r[pos] is not None][:SAMPLE]
+            if len(sample) < 50:  # mostly empty at the top: look further down
+                sample = [r[0] for r in con.execute(
+                    f"SELECT nv(r{k}) AS v FROM raw WHERE v IS NOT NULL ORDER BY __i LIMIT {SAMPLE}").fetchall()]
+            guess, _ = type_column(name, sample, prefer=prefer)
+            if guess == "text":
+                kinds.append(("text", f"nv(r{k})"))
+                continue
+            fast = _fast_form(guess, sample, prefer)
+            if fast is not None:
+                checks.append((pos, f"r{k}", guess, fast))
+            kinds.append((guess, ""))
+        if checks:
+            tests = ", ".join(
+                f"coalesce(bool_and({_test(form, f'nv({raw})')}) FILTER (WHERE nv({raw}) IS NOT NULL), true)"
+                for _pos, raw, _guess, form in checks)
+            passed = con.execute(f"SELECT {tests} FROM raw").fetchone()
+        else:
+            passed = ()
+        fast_ok = {pos: (form if ok else None) for (pos, _raw, _g, form), ok in zip(checks, passed, strict=True)}
+        datetime_columns: list[str] = []
+        for pos, (name, k) in enumerate(zip(names, keep, strict=True)):
+            ctype, expr = kinds[pos]
+            if expr:
+                continue
+            form = fast_ok.get(pos)
+            if form is not None:
+                sql_type = {"int": "BIGINT", "decimal": "DOUBLE", "iso": "DATE"}[form]
+                kinds[pos] = (ctype, f"CAST(nv(r{k}) AS {sql_type})")
+                continue
+            ctype, expr, join = self._map_distinct(name, k, pos, prefer)
+            kinds[pos] = (ctype, expr)
+            if join:
+                joins.append(join)
+            if ctype == "date":
+                datetime_columns.append(name)
+        select = ", ".join(f"{expr} AS __c{pos}" for pos, (_t, expr) in enumerate(kinds))
+        order = " ORDER BY raw.__i" if joins else ""  # a join may reorder rows; keep file order for fetching
+        con.execute(f"CREATE TABLE t AS SELECT raw.__i, raw.__row{', ' + select if select else ''} "
+                    f"FROM raw {' '.join(joins)}{order}")
+        con.execute("DROP TABLE raw")
+        for pos in range(len(kinds)):
+            con.execute(f"DROP TABLE IF EXISTS m{pos}")
+        columns = [Column(name, ctype) for name, (ctype, _e) in zip(names, kinds, strict=True)]
+        return Table(con, columns, self.count, [f"__c{pos}" for pos in range(len(kinds))],
+                     datetime_columns=datetime_columns)
+
+    def _map_distinct(self, name: str, k: int, pos: int, prefer: str) -> tuple[ColumnType, str, str]:
+        """Type column ``k`` by the rules over its distinct values; returns (type, expression, join)."""
+        import numpy as np
+
+        con = self._con
+        distinct = [r[0] for r in con.execute(f"SELECT DISTINCT nv(r{k}) AS v FROM raw WHERE v IS NOT NULL")
+                    .fetchall()]
+        ctype, values = type_column(name, distinct, prefer=prefer)
+        if ctype == "text":
+            return "text", f"nv(r{k})", ""
+        if ctype == "integer":
+            big = max((abs(v) for v in values), default=0)
+            sql_type = "BIGINT" if big < 2**63 else "HUGEINT" if big < 2**127 else "DOUBLE"
+            typed = np.array([str(v) for v in values], dtype=object)
+        elif ctype == "number":
+            sql_type, typed = "DOUBLE", np.array(values, dtype=np.float64)
+        else:
+            sql_type = "TIMESTAMP"
+            typed = np.array([(v if isinstance(v, dt.datetime) else dt.datetime.combine(v, dt.time(0)))
+                              .isoformat(sep=" ") for v in values], dtype=object)
+        con.register("mapping", {"k": np.array(distinct, dtype=object), "v": typed})
+        con.execute(f"CREATE TABLE m{pos} AS SELECT CAST(k AS VARCHAR) AS k, CAST(v AS {sql_type}) AS v FROM mapping")
+        con.unregister("mapping")
+        return ctype, f"m{pos}.v", f"LEFT JOIN m{pos} ON nv(raw.r{k}) = m{pos}.k"
+
+
+def _fast_form(guess: ColumnType, sample: Sequence[str], prefer: str) -> str | None:
+    """Which plain form the whole column is checked against, or None when it needs the exact rules."""
+    if guess == "integer":
+        return "int"
+    if guess == "number" and prefer == POINT:
+        return "decimal"
+    if guess == "date" and sample and all(len(v) == 10 for v in sample):
+        return "iso"
+    return None
+
+
+def _test(form: str, value: str) -> str:
+    if form == "int":
+        return f"regexp_full_match({value}, {literal(_INT)})"
+    if form == "decimal":
+        return (f"(regexp_full_match({value}, {literal(_DECIMAL)}) "
+                f"AND NOT regexp_full_match({value}, {literal(_LEADING_ZERO)}))")
+    return f"(regexp_full_match({value}, {literal(_ISO_DATE)}) AND TRY_CAST({value} AS DATE) IS NOT NULL)"
