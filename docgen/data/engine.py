@@ -22,16 +22,24 @@ from typing import Any
 MAX_THREADS = 2
 
 
-def connect() -> Any:
-    """A new sandboxed in-memory DuckDB connection (rules: module docstring). Raises ImportError if DuckDB is
-    not installed (it is a dependency of docgen)."""
+def connect(*, locked: bool = True) -> Any:
+    """A new sandboxed in-memory DuckDB connection (rules: module docstring). ``locked=False`` leaves file access
+    on so docgen itself can read a data file into it; call :func:`lock` before any template SQL runs. Raises
+    ImportError if DuckDB is not installed (it is a dependency of docgen)."""
     import duckdb
 
     threads = max(1, min(MAX_THREADS, os.cpu_count() or 1))
     con = duckdb.connect(":memory:", config={"threads": threads, "python_enable_replacements": False})
+    con.execute("SET enable_progress_bar = false")  # DuckDB would draw one on the terminal for long queries
+    if locked:
+        lock(con)
+    return con
+
+
+def lock(con: Any) -> None:
+    """Switch file access off and lock the configuration of ``con`` (module docstring)."""
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
-    return con
 
 
 def quote(name: str) -> str:

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from docgen.data.engine import connect, literal
+from docgen.data.engine import connect, engine_error, literal, lock
 from docgen.data.table import Table
 from docgen.model import Column, ColumnType
 from docgen.data.columns import POINT, type_column
@@ -49,15 +50,55 @@ class RawTable:
     ``missing``: the cell texts (after trimming) that mean "no value"; the empty text always does.
     """
 
-    def __init__(self, width: int, missing: Sequence[str]) -> None:
+    def __init__(self, width: int, missing: Sequence[str], *, _create: bool = True, _locked: bool = True) -> None:
         self.width = width
         self.count = 0
-        self._con = connect()
-        cols = ", ".join(f"r{i} VARCHAR" for i in range(width))
-        self._con.execute(f"CREATE TABLE raw (__i BIGINT, __row BIGINT{', ' + cols if cols else ''})")
+        self._con = connect(locked=_locked)
+        if _create:
+            cols = ", ".join(f"r{i} VARCHAR" for i in range(width))
+            self._con.execute(f"CREATE TABLE raw (__i BIGINT, __row BIGINT{', ' + cols if cols else ''})")
         markers = ", ".join(literal(m) for m in sorted({"", *missing}))
-        self._con.execute(f"CREATE MACRO nv(x) AS CASE WHEN trim(x, {literal(WHITESPACE)}) IN ({markers}) "
-                          f"THEN NULL ELSE trim(x, {literal(WHITESPACE)}) END")
+        # trim() with a character list is slow, so it runs only on the few values that start or end with
+        # whitespace (a regex test is cheap); values are normalized once, as they are inserted.
+        edge = literal(f"^[{WHITESPACE}]|[{WHITESPACE}]$")
+        self._con.execute(f"CREATE MACRO strip(x) AS CASE WHEN regexp_matches(x, {edge}) "
+                          f"THEN trim(x, {literal(WHITESPACE)}) ELSE x END")
+        self._markers = markers
+
+    @classmethod
+    def read_csv(cls, path: Path, *, delimiter: str, width: int, records: int, missing: Sequence[str]
+                 ) -> RawTable | None:
+        """Let the engine's own CSV reader read a simple file: UTF-8, header on line 1, ``records`` records on
+        the lines after it (so no blank lines and no line breaks inside values), every record with exactly
+        ``width`` values, ``"`` as the quote (doubled inside quotes). Row numbers are then the line numbers.
+        Returns None when the engine's reading does not match those conditions (the caller reads the file
+        record by record instead, with its exact messages)."""
+        raw = cls(width, missing, _create=False, _locked=False)
+        con = raw._con
+        columns = "{" + ", ".join(f"{literal(f'r{k}')}: 'VARCHAR'" for k in range(width)) + "}"
+        source = (f"(SELECT row_number() OVER () - 1 AS __i, row_number() OVER () + 1 AS __row, * "
+                  f"FROM read_csv({literal(str(path))}, delim={literal(delimiter)}, quote='\"', escape='\"', "
+                  f"header=false, skip=1, columns={columns}, auto_detect=false, strict_mode=true, "
+                  "null_padding=false, encoding='utf-8'))")
+        try:
+            con.execute(f"CREATE TABLE raw AS {raw._normalized(source)}")
+            count, blank = con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE " + " AND ".join(f"r{k} IS NULL" for k in range(width))
+                + ") FROM raw").fetchone()
+        except engine_error():
+            con.close()
+            return None
+        lock(con)
+        if count != records or blank:
+            con.close()
+            return None
+        raw.count = count
+        return raw
+
+    def head(self, n: int) -> list[tuple[str | None, ...]]:
+        """The first ``n`` records as stored (trimmed, missing values None)."""
+        cols = ", ".join(f"r{k}" for k in range(self.width))
+        return self._con.execute(f"SELECT {cols} FROM raw WHERE __i < ? ORDER BY __i", [n]).fetchall()
 
     def append(self, row_numbers: Sequence[int], columns: Sequence[Sequence[str | None]]) -> None:
         """Add records: ``columns[k][j]`` is column k of the j-th record, ``row_numbers[j]`` its row number."""
@@ -72,14 +113,20 @@ class RawTable:
             chunk[f"r{k}"] = np.array(values, dtype=object)
         self._con.register("chunk", chunk)
         names = ", ".join(["__i", "__row", *(f"r{k}" for k in range(self.width))])
-        casts = ", ".join(["__i", "__row", *(f"CAST(r{k} AS VARCHAR)" for k in range(self.width))])
-        self._con.execute(f"INSERT INTO raw ({names}) SELECT {casts} FROM chunk")
+        self._con.execute(f"INSERT INTO raw ({names}) {self._normalized('chunk')}")
         self._con.unregister("chunk")
         self.count += n
 
+    def _normalized(self, source: str) -> str:
+        """SELECT __i, __row and every column r0.. of ``source`` trimmed, with markers as NULL (once each)."""
+        inner = ", ".join(["__i", "__row", *(f"strip(CAST(r{k} AS VARCHAR)) AS s{k}" for k in range(self.width))])
+        outer = ", ".join(["__i", "__row", *(f"CASE WHEN s{k} IN ({self._markers}) THEN NULL ELSE s{k} END AS r{k}"
+                                              for k in range(self.width))])
+        return f"SELECT {outer} FROM (SELECT {inner} FROM {source}) AS stripped"
+
     def has_values(self, k: int) -> bool:
         """True when column ``k`` holds at least one value that is not missing."""
-        return self._con.execute(f"SELECT count(nv(r{k})) FROM raw").fetchone()[0] > 0
+        return self._con.execute(f"SELECT count(r{k}) FROM raw").fetchone()[0] > 0
 
     def finish(self, names: Sequence[str], keep: Sequence[int], *, prefer: str = POINT) -> Table:
         """Type columns ``keep`` (raw positions) named ``names`` and return the table (module docstring)."""
@@ -88,16 +135,16 @@ class RawTable:
         joins: list[str] = []
         checks: list[tuple[int, str, ColumnType, str]] = []
         head = con.execute(
-            "SELECT " + ", ".join(f"nv(r{k})" for k in keep) + f" FROM raw WHERE __i < {SAMPLE * 4}").fetchall() \
+            "SELECT " + ", ".join(f"r{k}" for k in keep) + f" FROM raw WHERE __i < {SAMPLE * 4}").fetchall() \
             if keep else []
         for pos, (name, k) in enumerate(zip(names, keep, strict=True)):
             sample = [r[pos] for r in head if r[pos] is not None][:SAMPLE]
             if len(sample) < 50:  # mostly empty at the top: look further down
                 sample = [r[0] for r in con.execute(
-                    f"SELECT nv(r{k}) AS v FROM raw WHERE v IS NOT NULL ORDER BY __i LIMIT {SAMPLE}").fetchall()]
+                    f"SELECT r{k} AS v FROM raw WHERE v IS NOT NULL ORDER BY __i LIMIT {SAMPLE}").fetchall()]
             guess, _ = type_column(name, sample, prefer=prefer)
             if guess == "text":
-                kinds.append(("text", f"nv(r{k})"))
+                kinds.append(("text", f"r{k}"))
                 continue
             fast = _fast_form(guess, sample, prefer)
             if fast is not None:
@@ -105,7 +152,7 @@ class RawTable:
             kinds.append((guess, ""))
         if checks:
             tests = ", ".join(
-                f"coalesce(bool_and({_test(form, f'nv({raw})')}) FILTER (WHERE nv({raw}) IS NOT NULL), true)"
+                f"coalesce(bool_and({_test(form, raw)}) FILTER (WHERE {raw} IS NOT NULL), true)"
                 for _pos, raw, _guess, form in checks)
             passed = con.execute(f"SELECT {tests} FROM raw").fetchone()
         else:
@@ -119,7 +166,7 @@ class RawTable:
             form = fast_ok.get(pos)
             if form is not None:
                 sql_type = {"int": "BIGINT", "decimal": "DOUBLE", "iso": "DATE"}[form]
-                kinds[pos] = (ctype, f"CAST(nv(r{k}) AS {sql_type})")
+                kinds[pos] = (ctype, f"CAST(r{k} AS {sql_type})")
                 continue
             ctype, expr, join = self._map_distinct(name, k, pos, prefer)
             kinds[pos] = (ctype, expr)
@@ -143,11 +190,11 @@ class RawTable:
         import numpy as np
 
         con = self._con
-        distinct = [r[0] for r in con.execute(f"SELECT DISTINCT nv(r{k}) AS v FROM raw WHERE v IS NOT NULL")
+        distinct = [r[0] for r in con.execute(f"SELECT DISTINCT r{k} AS v FROM raw WHERE v IS NOT NULL")
                     .fetchall()]
         ctype, values = type_column(name, distinct, prefer=prefer)
         if ctype == "text":
-            return "text", f"nv(r{k})", ""
+            return "text", f"r{k}", ""
         if ctype == "integer":
             big = max((abs(v) for v in values), default=0)
             sql_type = "BIGINT" if big < 2**63 else "HUGEINT" if big < 2**127 else "DOUBLE"
@@ -161,7 +208,7 @@ class RawTable:
         con.register("mapping", {"k": np.array(distinct, dtype=object), "v": typed})
         con.execute(f"CREATE TABLE m{pos} AS SELECT CAST(k AS VARCHAR) AS k, CAST(v AS {sql_type}) AS v FROM mapping")
         con.unregister("mapping")
-        return ctype, f"m{pos}.v", f"LEFT JOIN m{pos} ON nv(raw.r{k}) = m{pos}.k"
+        return ctype, f"m{pos}.v", f"LEFT JOIN m{pos} ON raw.r{k} = m{pos}.k"
 
 
 def _fast_form(guess: ColumnType, sample: Sequence[str], prefer: str) -> str | None:

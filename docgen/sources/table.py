@@ -138,10 +138,11 @@ def build_dataset(
         columns.append(Column(name, ctype))
         data[name] = values
     table = from_columns(columns, data, row_numbers)
-    return _dataset(path, table, sha256=sha256, sheet=sheet, encoding=encoding, delimiter=delimiter)
+    return dataset_of(path, table, sha256=sha256, sheet=sheet, encoding=encoding, delimiter=delimiter)
 
 
-def _dataset(path: Path, table: Table, **kw: Any) -> Dataset:
+def dataset_of(path: Path, table: Table, **kw: Any) -> Dataset:
+    """The Dataset over an engine table (rows and row numbers are its lazy sequences)."""
     return Dataset(path=path, columns=table.columns, rows=table.rows, row_numbers=table.row_numbers, table=table,
                    **kw)
 
@@ -170,7 +171,7 @@ def _stream(path: Path, names: list[str], lo: int, hi: int, records: Iterable[tu
     keep = list(range(width))
     if row_names and not raw.has_values(0):
         keep, names = keep[1:], names[1:]
-    return _dataset(path, raw.finish(names, keep, prefer=prefer), sha256=sha256, **kw)
+    return dataset_of(path, raw.finish(names, keep, prefer=prefer), sha256=sha256, **kw)
 
 
 def _check_outside(
