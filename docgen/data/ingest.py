@@ -61,6 +61,8 @@ class RawTable:
         # trim() with a character list is slow, so it runs only on the few values that start or end with
         # whitespace (a regex test is cheap); values are normalized once, as they are inserted.
         edge = literal(f"^[{WHITESPACE}]|[{WHITESPACE}]$")
+        self._edge = edge
+        self._index, self._row = "__i", "__row"
         self._con.execute(f"CREATE MACRO strip(x) AS CASE WHEN regexp_matches(x, {edge}) "
                           f"THEN trim(x, {literal(WHITESPACE)}) ELSE x END")
         self._markers = markers
@@ -76,15 +78,26 @@ class RawTable:
         raw = cls(width, missing, _create=False, _locked=False)
         con = raw._con
         columns = "{" + ", ".join(f"{literal(f'r{k}')}: 'VARCHAR'" for k in range(width)) + "}"
-        source = (f"(SELECT row_number() OVER () - 1 AS __i, row_number() OVER () + 1 AS __row, * "
-                  f"FROM read_csv({literal(str(path))}, delim={literal(delimiter)}, quote='\"', escape='\"', "
-                  f"header=false, skip=1, columns={columns}, auto_detect=false, strict_mode=true, "
-                  "null_padding=false, encoding='utf-8'))")
+        nulls = "[" + ", ".join(literal(m) for m in sorted({"", *missing})) + "]"
         try:
-            con.execute(f"CREATE TABLE raw AS {raw._normalized(source)}")
-            count, blank = con.execute(
-                "SELECT count(*), count(*) FILTER (WHERE " + " AND ".join(f"r{k} IS NULL" for k in range(width))
-                + ") FROM raw").fetchone()
+            # Exact markers become NULL in the reader itself; values with whitespace at an edge (rare) are
+            # trimmed and checked against the markers afterwards, column by column. Rows stay in file order,
+            # so rowid is the position and rowid + 2 the line number.
+            con.execute(
+                f"CREATE TABLE raw AS SELECT * FROM read_csv({literal(str(path))}, delim={literal(delimiter)}, "
+                f"quote='\"', escape='\"', header=false, skip=1, columns={columns}, auto_detect=false, "
+                f"strict_mode=true, null_padding=false, encoding='utf-8', nullstr={nulls}, allow_quoted_nulls=true)")
+            all_null = " AND ".join(f"r{k} IS NULL" for k in range(width))
+            count, blank, *edges = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {all_null}), " + ", ".join(
+                    f"coalesce(bool_or(regexp_matches(r{k}, {raw._edge})), false)" for k in range(width))
+                + " FROM raw").fetchone()
+            for k, edge in enumerate(edges):
+                if edge:
+                    con.execute(f"ALTER TABLE raw ALTER COLUMN r{k} SET DATA TYPE VARCHAR USING "
+                                f"CASE WHEN strip(r{k}) IN ({raw._markers}) THEN NULL ELSE strip(r{k}) END")
+            if any(edges):  # cells of only spaces are missing now: a row of them is a blank row
+                blank = con.execute(f"SELECT count(*) FILTER (WHERE {all_null}) FROM raw").fetchone()[0]
         except engine_error():
             con.close()
             return None
@@ -93,12 +106,14 @@ class RawTable:
             con.close()
             return None
         raw.count = count
+        raw._index, raw._row = "rowid", "rowid + 2"
         return raw
 
     def head(self, n: int) -> list[tuple[str | None, ...]]:
         """The first ``n`` records as stored (trimmed, missing values None)."""
         cols = ", ".join(f"r{k}" for k in range(self.width))
-        return self._con.execute(f"SELECT {cols} FROM raw WHERE __i < ? ORDER BY __i", [n]).fetchall()
+        return self._con.execute(f"SELECT {cols} FROM raw WHERE {self._index} < ? ORDER BY {self._index}",
+                                 [n]).fetchall()
 
     def append(self, row_numbers: Sequence[int], columns: Sequence[Sequence[str | None]]) -> None:
         """Add records: ``columns[k][j]`` is column k of the j-th record, ``row_numbers[j]`` its row number."""
@@ -131,17 +146,16 @@ class RawTable:
     def finish(self, names: Sequence[str], keep: Sequence[int], *, prefer: str = POINT) -> Table:
         """Type columns ``keep`` (raw positions) named ``names`` and return the table (module docstring)."""
         con = self._con
-        kinds: list[tuple[ColumnType, str]] = []  # (docgen type, SQL expression)
-        joins: list[str] = []
+        kinds: list[tuple[ColumnType, str]] = []  # (docgen type, "" while still to be typed)
         checks: list[tuple[int, str, ColumnType, str]] = []
         head = con.execute(
-            "SELECT " + ", ".join(f"r{k}" for k in keep) + f" FROM raw WHERE __i < {SAMPLE * 4}").fetchall() \
+            "SELECT " + ", ".join(f"r{k}" for k in keep) + f" FROM raw WHERE {self._index} < {SAMPLE * 4}").fetchall() \
             if keep else []
         for pos, (name, k) in enumerate(zip(names, keep, strict=True)):
             sample = [r[pos] for r in head if r[pos] is not None][:SAMPLE]
             if len(sample) < 50:  # mostly empty at the top: look further down
                 sample = [r[0] for r in con.execute(
-                    f"SELECT r{k} AS v FROM raw WHERE v IS NOT NULL ORDER BY __i LIMIT {SAMPLE}").fetchall()]
+                    f"SELECT r{k} AS v FROM raw WHERE v IS NOT NULL ORDER BY {self._index} LIMIT {SAMPLE}").fetchall()]
             guess, _ = type_column(name, sample, prefer=prefer)
             if guess == "text":
                 kinds.append(("text", f"r{k}"))
@@ -159,34 +173,31 @@ class RawTable:
             passed = ()
         fast_ok = {pos: (form if ok else None) for (pos, _raw, _g, form), ok in zip(checks, passed, strict=True)}
         datetime_columns: list[str] = []
+        # Typed in place, one column at a time, so the table is never held twice.
+        for k in range(self.width):
+            if k not in keep:
+                con.execute(f"ALTER TABLE raw DROP COLUMN r{k}")
         for pos, (name, k) in enumerate(zip(names, keep, strict=True)):
             ctype, expr = kinds[pos]
-            if expr:
-                continue
-            form = fast_ok.get(pos)
-            if form is not None:
-                sql_type = {"int": "BIGINT", "decimal": "DOUBLE", "iso": "DATE"}[form]
-                kinds[pos] = (ctype, f"CAST(r{k} AS {sql_type})")
-                continue
-            ctype, expr, join = self._map_distinct(name, k, pos, prefer)
-            kinds[pos] = (ctype, expr)
-            if join:
-                joins.append(join)
-            if ctype == "date":
-                datetime_columns.append(name)
-        select = ", ".join(f"{expr} AS __c{pos}" for pos, (_t, expr) in enumerate(kinds))
-        order = " ORDER BY raw.__i" if joins else ""  # a join may reorder rows; keep file order for fetching
-        con.execute(f"CREATE TABLE t AS SELECT raw.__i, raw.__row{', ' + select if select else ''} "
-                    f"FROM raw {' '.join(joins)}{order}")
-        con.execute("DROP TABLE raw")
-        for pos in range(len(kinds)):
-            con.execute(f"DROP TABLE IF EXISTS m{pos}")
+            if not expr:
+                form = fast_ok.get(pos)
+                if form is not None:
+                    sql_type = {"int": "BIGINT", "decimal": "DOUBLE", "iso": "DATE"}[form]
+                    con.execute(f"ALTER TABLE raw ALTER COLUMN r{k} SET DATA TYPE {sql_type} "
+                                f"USING CAST(r{k} AS {sql_type})")
+                else:
+                    ctype = self._map_distinct(name, k, prefer)
+                    if ctype == "date":
+                        datetime_columns.append(name)
+                kinds[pos] = (ctype, "typed")
+            con.execute(f"ALTER TABLE raw RENAME COLUMN r{k} TO __c{pos}")
+        con.execute("ALTER TABLE raw RENAME TO t")
         columns = [Column(name, ctype) for name, (ctype, _e) in zip(names, kinds, strict=True)]
         return Table(con, columns, self.count, [f"__c{pos}" for pos in range(len(kinds))],
-                     datetime_columns=datetime_columns)
+                     datetime_columns=datetime_columns, index=self._index, row=self._row)
 
-    def _map_distinct(self, name: str, k: int, pos: int, prefer: str) -> tuple[ColumnType, str, str]:
-        """Type column ``k`` by the rules over its distinct values; returns (type, expression, join)."""
+    def _map_distinct(self, name: str, k: int, prefer: str) -> ColumnType:
+        """Type column ``k`` in place by the rules over its distinct values; returns its docgen type."""
         import numpy as np
 
         con = self._con
@@ -194,7 +205,7 @@ class RawTable:
                     .fetchall()]
         ctype, values = type_column(name, distinct, prefer=prefer)
         if ctype == "text":
-            return "text", f"r{k}", ""
+            return "text"
         if ctype == "integer":
             big = max((abs(v) for v in values), default=0)
             sql_type = "BIGINT" if big < 2**63 else "HUGEINT" if big < 2**127 else "DOUBLE"
@@ -206,9 +217,14 @@ class RawTable:
             typed = np.array([(v if isinstance(v, dt.datetime) else dt.datetime.combine(v, dt.time(0)))
                               .isoformat(sep=" ") for v in values], dtype=object)
         con.register("mapping", {"k": np.array(distinct, dtype=object), "v": typed})
-        con.execute(f"CREATE TABLE m{pos} AS SELECT CAST(k AS VARCHAR) AS k, CAST(v AS {sql_type}) AS v FROM mapping")
+        con.execute(f"CREATE TABLE m AS SELECT CAST(k AS VARCHAR) AS k, CAST(v AS {sql_type}) AS v FROM mapping")
         con.unregister("mapping")
-        return ctype, f"m{pos}.v", f"LEFT JOIN m{pos} ON raw.r{k} = m{pos}.k"
+        con.execute(f"ALTER TABLE raw ADD COLUMN typed {sql_type}")
+        con.execute(f"UPDATE raw SET typed = m.v FROM m WHERE raw.r{k} = m.k")
+        con.execute(f"ALTER TABLE raw DROP COLUMN r{k}")
+        con.execute(f"ALTER TABLE raw RENAME COLUMN typed TO r{k}")
+        con.execute("DROP TABLE m")
+        return ctype
 
 
 def _fast_form(guess: ColumnType, sample: Sequence[str], prefer: str) -> str | None:

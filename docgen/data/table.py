@@ -39,8 +39,10 @@ class Table:
     """
 
     def __init__(self, con: Any, columns: Sequence[Column], length: int, internal: Sequence[str],
-                 datetime_columns: Sequence[str] = ()) -> None:
+                 datetime_columns: Sequence[str] = (), *, index: str = "__i", row: str = "__row") -> None:
         self._con = con
+        self._index = index  # SQL for the 0-based position (a column, or rowid for a table in file order)
+        self._row = row  # SQL for the user-visible row number
         self._lock = threading.RLock()
         self.columns: tuple[Column, ...] = tuple(columns)
         self._internal = dict(zip((c.name for c in columns), internal, strict=True))
@@ -120,7 +122,8 @@ class Table:
         select = ", ".join(self._internal[n] for n in names)
         with self._lock:
             tuples = self._con.execute(
-                f"SELECT {select} FROM t WHERE __i >= ? AND __i < ? ORDER BY __i", [start, stop]).fetchall()
+                f"SELECT {select} FROM t WHERE {self._index} >= ? AND {self._index} < ? ORDER BY {self._index}",
+                [start, stop]).fetchall()
         out = []
         aliases = list(self.aliases.items())
         fix = [i for i, n in enumerate(names) if n in self._datetime]
@@ -156,7 +159,8 @@ class Table:
             if cached is None or not cached[0] <= index < cached[0] + len(cached[1]):
                 first = index - index % (BLOCK * 8)
                 numbers = [r[0] for r in self._con.execute(
-                    "SELECT __row FROM t WHERE __i >= ? AND __i < ? ORDER BY __i", [first, first + BLOCK * 8]
+                    f"SELECT {self._row} FROM t WHERE {self._index} >= ? AND {self._index} < ? "
+                    f"ORDER BY {self._index}", [first, first + BLOCK * 8]
                 ).fetchall()]
                 cached = (first, numbers)
                 self._numbers = cached
@@ -186,7 +190,8 @@ class Table:
             if other != name:
                 raise ValueError(f"the columns '{other}' and '{name}' differ only in upper/lower case, which SQL "
                                  "cannot tell apart; rename one of them in the data file")
-        self.execute(f"CREATE OR REPLACE VIEW data AS SELECT __i, __row, {self.select_list()} FROM t")
+        self.execute(f"CREATE OR REPLACE VIEW data AS SELECT {self._index} AS __i, {self._row} AS __row, "
+                     f"{self.select_list()} FROM t")
         return "data"
 
     def add_computed(self, name: str, expression: str) -> None:
@@ -208,8 +213,12 @@ class Table:
                                          "WHERE table_name = '__probe'").fetchone()[0].upper()
             self._con.execute("DROP TABLE __probe")
             ctype, cast = _result_type(sql_type)
-            self._con.execute(f"CREATE TABLE t2 AS SELECT t.*, CAST(({expression}) AS {cast}) AS {internal} "
-                              f"FROM t JOIN data USING (__i) ORDER BY __i")
+            own = [c[0] for c in self._con.execute("SELECT column_name FROM information_schema.columns "
+                                                   "WHERE table_name = 't' ORDER BY ordinal_position").fetchall()]
+            keep = ", ".join(quote(c) for c in own)
+            # the same scan order, so positions (and rowid) stay those of the file
+            self._con.execute(f"CREATE TABLE t2 AS SELECT {keep}, CAST(({expression}) AS {cast}) AS {internal} "
+                              f"FROM (SELECT *, {self.select_list()} FROM t) AS src")
             self._con.execute("DROP VIEW data")
             self._con.execute("DROP TABLE t")
             self._con.execute("ALTER TABLE t2 RENAME TO t")
