@@ -79,6 +79,12 @@ def field_values(job: DocumentJob) -> dict[str, Any]:
     return out
 
 
+#: Table mode: up to this many rows, ``rows`` is a plain list of dicts (what prompts, grounding and tags have
+#: always had); a larger table stays the data layer's lazy sequence (:class:`docgen.data.Rows`: ``len``, loops,
+#: slices and filters work, nothing is held), so a million rows are never a million dicts.
+LIST_ROWS = 50_000
+
+
 def base_context(job: DocumentJob) -> dict[str, Any]:
     """The Jinja context shared by prompts, the output name and template.docx, before per-row sections and
     aggregates. Raises what :func:`field_values` raises."""
@@ -93,7 +99,9 @@ def base_context(job: DocumentJob) -> dict[str, Any]:
         ctx["row"] = dict(job.dataset.rows[job.row_index])
         ctx["row_number"] = job.dataset.row_numbers[job.row_index]
     else:
-        ctx["rows"] = [dict(r) for r in job.dataset.rows]
+        rows = job.dataset.rows
+        per_row = any(s.per_row for s in template.sections)  # their results are stored into the row dicts
+        ctx["rows"] = [dict(r) for r in rows] if per_row or len(rows) <= LIST_ROWS else rows
     ctx.update(field_values(job))
     return ctx
 

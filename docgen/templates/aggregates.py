@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from docgen.data import Table
+from docgen.data import Rows, Table
 from docgen.data.aggregate import AggregateError, compute as compute_in_engine
 from docgen.errors import DataError, MissingValues, TemplateError
 from docgen.model import AggregateSpec, Dataset, Value
@@ -25,7 +25,7 @@ def table_for(dataset: Dataset, rows: Sequence[dict[str, Value]] | None = None) 
     copies of them with no keys added), else a table of ``rows`` (rows extended with per-row section results,
     or the single row of a rows-mode document)."""
     own = dataset.table
-    if rows is None or rows is dataset.rows:
+    if rows is None or rows is dataset.rows or (isinstance(rows, Rows) and rows.table is own):
         if own is not None:
             return own
         rows = dataset.rows
