@@ -271,8 +271,9 @@ class Rows(Sequence):
         return list(self) + list(other)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Rows):
-            return other._table is self._table
+        """Equal to any sequence holding the same rows (as a list would be); cheap for the same table."""
+        if isinstance(other, Rows) and other._table is self._table:
+            return True
         if isinstance(other, Sequence) and not isinstance(other, str):
             return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=False))
         return NotImplemented
