@@ -24,10 +24,35 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 
 
+#: Width of the text column of a default python-docx page (Letter, 1" margins), in inches.
+TEXT_WIDTH = 6.5
+#: Rough width of one character of the table style's 11 pt font, in inches (digits ~0.08", bold a little more).
+CHAR_WIDTH = 0.1
+#: Cell margins left + right of Word's default table (0.08" each) plus a little air.
+CELL_PADDING = 0.25
+
+
+def content_widths(header: list[str], samples: list[str], total: float = TEXT_WIDTH,
+                   wrap: tuple[int, ...] = ()) -> list[float]:
+    """Column widths (inches) from content, as a person sizing a Word table by hand would: each column as wide
+    as its header or its widest expected value (``samples[i]``, e.g. "$2,297,200.86"), so numbers never wrap;
+    columns in ``wrap`` (long text such as comments) take whatever width is left, at least 1.5"."""
+    need = [max(len(h), len(v)) * CHAR_WIDTH + CELL_PADDING for h, v in zip(header, samples, strict=True)]
+    fixed = sum(w for i, w in enumerate(need) if i not in wrap)
+    if wrap:
+        share = max(1.5, (total - fixed) / len(wrap))
+        need = [share if i in wrap else w for i, w in enumerate(need)]
+    scale = min(1.0, total / sum(need))
+    return [round(w * scale, 2) for w in need]
+
+
 def _table(doc, header: list[str], loop: str, cells: list[str], endloop: str = "{%tr endfor %}",
-           widths: list[float] | None = None):
-    """A table with a header row (repeated on every page) and a docxtpl row loop: loop row, data row, endfor
-    row. ``widths`` in inches, one per column."""
+           widths: list[float] | None = None, *, samples: list[str] | None = None,
+           numeric: tuple[int, ...] = (), wrap: tuple[int, ...] = ()):
+    """A table that looks made by hand: a header row repeated on every page, no row split across pages, number
+    columns (``numeric``, 0-based) right-aligned, and column widths from ``samples`` (the widest expected value
+    per column, see :func:`content_widths`) unless ``widths`` (inches) are given. The body is a docxtpl row loop:
+    loop row, data row, endfor row (docxtpl removes the tag rows; the data row is copied with its formatting)."""
     table = doc.add_table(rows=4, cols=len(header))
     table.style = "Light Grid Accent 1"
     for i, text in enumerate(header):
@@ -35,6 +60,12 @@ def _table(doc, header: list[str], loop: str, cells: list[str], endloop: str = "
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     table.rows[0]._tr.get_or_add_trPr().append(repeat)
+    for row in table.rows:  # keep every row on one page
+        cant_split = OxmlElement("w:cantSplit")
+        cant_split.set(qn("w:val"), "true")
+        row._tr.get_or_add_trPr().insert(0, cant_split)
+    if widths is None and samples is not None:
+        widths = content_widths(header, samples, wrap=wrap)
     if widths:
         table.autofit = False
         for column, width in zip(table.columns, widths, strict=True):
@@ -45,6 +76,9 @@ def _table(doc, header: list[str], loop: str, cells: list[str], endloop: str = "
     table.rows[1].cells[0].text = loop
     for i, text in enumerate(cells):
         table.rows[2].cells[i].text = text
+    for i in numeric:
+        for r in (0, 2):
+            table.rows[r].cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     table.rows[3].cells[0].text = endloop
     return table
 
@@ -86,16 +120,19 @@ def build_sales_report(folder: Path) -> None:
     doc.add_paragraph("Sales by region", style="Heading 2")
     _table(doc, ["Region", "Sales", "Share", "Profit", "Order lines"], "{%tr for r in by_region %}",
            ["{{ r.Region }}", "{{ r.Sales|money }}", "{{ r.share|percent }}", "{{ r.Profit|money }}",
-            "{{ r.count|number }}"])
+            "{{ r.count|number }}"],
+           samples=["Central", "$72,756,558.61", "100.0%", "-$11,008,143.73", "320,503"], numeric=(1, 2, 3, 4))
     _chart(doc, "Sales by region", "bar", ["Sales", "Profit"])
     doc.add_paragraph("Sales by category", style="Heading 2")
     _table(doc, ["Category", "Sales", "Share", "Profit"], "{%tr for c in by_category %}",
-           ["{{ c.Category }}", "{{ c.Sales|money }}", "{{ c.share|percent }}", "{{ c.Profit|money }}"])
+           ["{{ c.Category }}", "{{ c.Sales|money }}", "{{ c.share|percent }}", "{{ c.Profit|money }}"],
+           samples=["Office Supplies", "$72,756,558.61", "100.0%", "-$11,008,143.73"], numeric=(1, 2, 3))
     _chart(doc, "Sales by category", "column", ["Sales", "Profit"])
     doc.add_paragraph("Most and least profitable sub-categories", style="Heading 2")
     _table(doc, ["Sub-category", "Profit", "Sales"],
            "{%tr for s in top_subcategories + (loss_subcategories|reject('in', top_subcategories)|list) %}",
-           ["{{ s['Sub-Category'] }}", "{{ s.Profit|money }}", "{{ s.Sales|money }}"])
+           ["{{ s['Sub-Category'] }}", "{{ s.Profit|money }}", "{{ s.Sales|money }}"],
+           samples=["Accessories", "-$11,008,143.73", "$72,756,558.61"], numeric=(1, 2))
     doc.add_paragraph("Commentary", style="Heading 1")
     doc.add_paragraph("{{p sections.commentary }}")
     _footer(doc, "{{ company }} · {{ template.name }} {{ template.version }} · narrative written by a local model; "
@@ -217,7 +254,8 @@ def build_sentiment_report(folder: Path) -> None:
     doc.add_paragraph("{{p sections.summary }}")
     doc.add_paragraph("Sentiment breakdown", style="Heading 1")
     _table(doc, ["Sentiment", "Comments", "Share"], "{%tr for s in by_sentiment %}",
-           ["{{ s.sentiment }}", "{{ s.count }}", "{{ (s.count / record_count)|percent(0) }}"])
+           ["{{ s.sentiment }}", "{{ s.count }}", "{{ (s.count / record_count)|percent(0) }}"],
+           samples=["negative", "100,000", "100%"], numeric=(1, 2))
     # a native Word chart drawn by the chart tag from the same aggregate as the table (docs/charts.md)
     doc.add_paragraph("{{p chart(by_sentiment, x='sentiment', y='count', kind='pie', names=['Comments'], "
                       "title='Comments by sentiment', width='12cm', height='7cm') }}")
@@ -226,10 +264,11 @@ def build_sentiment_report(folder: Path) -> None:
            "{%tr for r in (rows|selectattr('sentiment', 'equalto', 'negative')|list)[:3] + "
            "(rows|selectattr('sentiment', 'equalto', 'neutral')|list)[:3] + "
            "(rows|selectattr('sentiment', 'equalto', 'positive')|list)[:3] %}",
-           ["{{ r.sentiment }}", "{{ r.comment }}"], widths=[1.2, 5.3])
+           ["{{ r.sentiment }}", "{{ r.comment }}"], samples=["negative", ""], wrap=(1,))
     doc.add_paragraph("Appendix: all comments", style="Heading 1")
     _table(doc, ["#", "Comment", "Sentiment"], "{%tr for r in rows %}",
-           ["{{ loop.index }}", "{{ r.comment }}", "{{ r.sentiment }}"], widths=[0.5, 4.8, 1.2])
+           ["{{ loop.index }}", "{{ r.comment }}", "{{ r.sentiment }}"], samples=["9,999", "", "negative"],
+           numeric=(0,), wrap=(1,))
     _footer(doc, "{{ template.name }} {{ template.version }} · sentiment classified by a local model; "
                  "check before quoting")
     doc.save(folder / "template.docx")
