@@ -19,9 +19,12 @@ from docgen.model import GenerationParams
 
 Script = Callable[[Sequence[Message]], str]
 
+#: What the fake backend writes when no script is given: neutral stand-in text that fits any template (a report,
+#: a letter, a summary) and shows where a section lands and how its **bold**, *italic* and list look in Word.
 DEFAULT_REPLY = (
-    "Sales grew steadily over the period, led by the **West** region.\n\n"
-    "- Strong demand in *Technology*\n- Furniture margins remain thin\n"
+    "This text stands in for the model's: the scripted demo backend wrote it, so the **layout** of the section "
+    "can be checked before a model runs.\n\n"
+    "- A first point, in *the template's* list style\n- A second point\n"
 )
 
 
