@@ -189,6 +189,7 @@ def check_policy() -> tuple[Settings, list[Check]]:
         checks.append(Check("policy", OK, f"{policy} locks: {locked}"))
     checks.append(Check("backends", INFO, f"allowed: {', '.join(settings.usable_backends())}; "
                         f"remote servers {'allowed' if settings.allow_remote else 'off'}; "
+                        f"model downloads {'allowed' if settings.allow_downloads else 'off'}; "
                         f"in use: {settings.backend}"))
     return settings, checks
 

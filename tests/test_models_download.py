@@ -162,6 +162,8 @@ def test_policy_off_opens_no_socket(capsys, monkeypatch):
     with pytest.raises(PolicyError):
         download_model("https://example.invalid/x.gguf", Settings(allow_downloads=False))
     assert attempts == []
+    cli.main(["doctor"])
+    assert "model downloads off" in capsys.readouterr().out
 
 
 def test_allow_downloads_is_a_policy_only_key():

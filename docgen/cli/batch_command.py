@@ -25,7 +25,7 @@ def _batch_parser() -> argparse.ArgumentParser:
         prog="docgen",
         description="Write Word documents from a template and a data file; a local model writes the narrative. "
         "Without arguments, opens the desktop app. Other commands: 'docgen templates list|check', 'docgen gui', "
-        "'docgen doctor', 'docgen inspect FILE.docx'.",
+        "'docgen doctor', 'docgen inspect FILE.docx', 'docgen models list|catalogue|download', 'docgen eval'.",
     )
     p.add_argument("--version", action="version", version=f"docgen {__version__}")
     p.add_argument("--template", "-t", required=True, help="template id (see 'docgen templates list') or folder")
