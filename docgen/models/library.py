@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from docgen import paths
@@ -46,6 +47,21 @@ class LibraryEntry:
     def removable(self) -> bool:
         """Only files in the user's own models folder can be removed."""
         return self.source == "user"
+
+
+@lru_cache(maxsize=64)
+def _header(path: str, size: int, mtime_ns: int) -> ModelInfo:
+    """:func:`read_gguf`, remembered per (path, size, modification time): the Models dialog refreshes often."""
+    return read_gguf(path)
+
+
+def read_cached(path: Path) -> ModelInfo:
+    """The header of ``path`` (:func:`read_gguf`), read again only when the file changed."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return read_gguf(path)  # raises ModelNotFound with the path
+    return _header(str(path), stat.st_size, stat.st_mtime_ns)
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -83,7 +99,7 @@ def list_models(settings: Settings) -> list[LibraryEntry]:
     out = []
     for path, source in found:
         try:
-            info, problem = read_gguf(path), ""
+            info, problem = read_cached(path), ""
         except ModelError as exc:
             info, problem = None, str(exc)
         out.append(LibraryEntry(path, source, info, problem, in_use=current is not None and _same(path, current)))
