@@ -147,6 +147,8 @@ class ModelEvaluation:
     path: Path
     metrics: dict[str, Any] = field(default_factory=dict)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: what the backend said at load time (a base model without a chat template)
+    warnings: tuple[str, ...] = ()
 
 
 def head(dataset: Dataset, rows: int) -> Dataset:
@@ -290,7 +292,8 @@ def evaluate_model(model_path: Path, templates: Sequence[TemplateSpec], *, rows:
     inner = open_generator("llamacpp", model_path=model_path, n_ctx=n_ctx, n_threads=threads)
     load_s = time.perf_counter() - start
     generator = TimingGenerator(inner)
-    result = ModelEvaluation(inner.name, Path(getattr(inner, "path", model_path)))
+    result = ModelEvaluation(inner.name, Path(getattr(inner, "path", model_path)),
+                             warnings=tuple(getattr(inner, "warnings", ())))
     totals = {"docs": 0, "written": 0, "seconds": 0.0, "problems": 0, "format_checks": 0, "format_passed": 0}
     correct = labelled = 0
     try:
@@ -350,11 +353,17 @@ def format_table(evaluations: Sequence[ModelEvaluation]) -> str:
             return human_bytes(value) if value else "-"
         return COLUMNS[key][1].format(value)
 
-    rows = [[COLUMNS[k][0] for k in COLUMNS]] + [[cell(k, e.metrics.get(k)) for k in COLUMNS] for e in evaluations]
+    def model_cell(e: ModelEvaluation) -> str:
+        return cell("model", e.metrics.get("model")) + (" (!)" if e.warnings else "")
+
+    rows = [[COLUMNS[k][0] for k in COLUMNS]] + [
+        [model_cell(e) if k == "model" else cell(k, e.metrics.get(k)) for k in COLUMNS] for e in evaluations]
     widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
              for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    if any(e.warnings for e in evaluations):
+        lines.append("(!) no chat template: a base model, not an instruct model (see the warning above)")
     return "\n".join(lines)
 
 

@@ -78,3 +78,16 @@ def test_eval_of_the_embedded_model_prints_the_table_and_remembers_it(capsys):
     last = smol["last_eval"]
     assert last["docs"] == 1 and 0 <= last["choice_acc"] <= 1 and last["gen_tps"] > 0 and last["peak_ram"] > 50e6
     assert smol["speed_basis"] == "measured" and smol["tokens_per_second"] == pytest.approx(last["gen_tps"])
+
+
+def test_table_flags_a_base_model():
+    from pathlib import Path
+
+    from docgen.evaluation import ModelEvaluation, format_table
+
+    good = ModelEvaluation("chat.gguf", Path("chat.gguf"), metrics={"model": "chat.gguf", "gen_tps": 12.34,
+                                                                     "format_ok": 0.5, "peak_ram": 3e8})
+    base = ModelEvaluation("base.gguf", Path("base.gguf"), metrics={"model": "base.gguf"}, warnings=("no template",))
+    lines = format_table([good, base]).splitlines()
+    assert lines[2].split()[:1] == ["chat.gguf"] and "12.3" in lines[2] and "50%" in lines[2] and "300.0 MB" in lines[2]
+    assert lines[3].startswith("base.gguf (!)") and lines[-1].startswith("(!) no chat template")

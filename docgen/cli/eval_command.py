@@ -34,12 +34,13 @@ def eval_command(argv: Sequence[str]) -> int:
     args = p.parse_args(list(argv))
     from docgen import evaluation
     from docgen.cancel import CancelToken
-    from docgen.settings import load_settings
+    from docgen.settings import load_settings, setup_logging
 
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     try:
         settings = load_settings()
+        setup_logging(settings.log_level)
         models = _models(settings, args.model)
         templates = _templates(args.template)
         results = []
@@ -47,6 +48,8 @@ def eval_command(argv: Sequence[str]) -> int:
             results.append(evaluation.evaluate_model(
                 path, templates, rows=args.rows, n_ctx=settings.n_ctx, threads=settings.effective_threads(),
                 cancel=cancel, on_status=lambda s: print(f"docgen eval: {s}", file=sys.stderr)))
+            for warning in results[-1].warnings:
+                print(f"docgen: warning: {warning}", file=sys.stderr)
             if not args.no_save:
                 evaluation.record(results[-1])
     except Cancelled:
@@ -58,8 +61,8 @@ def eval_command(argv: Sequence[str]) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     if args.json:
-        print(json.dumps([{"model": r.model, "path": str(r.path), "metrics": r.metrics, "templates": r.templates}
-                          for r in results], indent=2, ensure_ascii=False))
+        print(json.dumps([{"model": r.model, "path": str(r.path), "metrics": r.metrics, "templates": r.templates,
+                           "warnings": list(r.warnings)} for r in results], indent=2, ensure_ascii=False))
         return EXIT_OK
     print(f"docgen eval: templates {', '.join(t.id for t in templates)}; rows {args.rows or 'all'}; "
           f"n_ctx {settings.n_ctx}; {settings.effective_threads()} threads")

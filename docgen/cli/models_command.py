@@ -116,10 +116,13 @@ def _list(args: argparse.Namespace, settings: Any) -> int:
               f"{r['quantization']}, {human_bytes(r['size_bytes'])}, {ctx}, {chat}, licence {r['license'] or '?'}")
         print(f"    needs about {human_bytes(r['ram_bytes'])} RAM at n_ctx {r['n_ctx']}; speed {r['speed']}")
         if r["last_eval"]:
+            from docgen.evaluation import COLUMNS
+
             e = r["last_eval"]
-            print(f"    last eval {e['when'][:16]}: {e.get('sec_per_doc', '?')} s/doc, "
-                  f"{e.get('problems_per_doc', '?')} problems/doc, format {e.get('format_ok', '?')}"
-                  + (f", choice accuracy {e['choice_acc']}" if e.get("choice_acc") not in (None, "") else ""))
+            shown = [f"{COLUMNS[k][1].format(e[k])} {COLUMNS[k][0]}" for k in ("sec_per_doc", "problems_per_doc",
+                                                                              "format_ok", "choice_acc")
+                     if e.get(k) is not None]
+            print(f"    last eval {e['when'][:16].replace('T', ' ')}: {', '.join(shown)}")
     print("\n* = in use. 'docgen models use NAME' switches; 'docgen eval --model NAME' measures a model here.")
     return EXIT_OK
 
