@@ -11,8 +11,8 @@ data (rows-mode templates and per-row sections on the first ``rows`` rows) into 
   sets them, else today's unsupported figures (``ungrounded``), plus empty sections, chat-template markup left
   in the text, and failed documents (each counts 1);
 - ``format_ok``: share of prose sections that did what their instruction asked, where it can be checked: a
-  list when the prompt asks for a list or bullets, N sentences (+-1) when it asks for N, and not cut off at
-  ``max_tokens``;
+  list when the prompt asks for a list or bullets (not when it says "not a list"), N sentences or N paragraphs
+  (+-1) when it asks for N, and not cut off at ``max_tokens``;
 - ``choice_acc``: accuracy of per-row choice sections on labelled rows, when the template ships
   ``eval-labels.csv`` (first column: a key column of the sample data; other columns: section ids holding the
   expected choice; see docs/models.md);
@@ -58,8 +58,11 @@ _MARKUP = re.compile(r"<\|(?:im_start|im_end|eot_id|start_header_id|end_header_i
                      r"<end_of_turn>|\[/?INST\]")
 _LIST_ASKED = re.compile(r"\b(bullet(?:ed)?(?: point)?s?|bullet list|numbered list|a list|list of)\b", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+\S", re.M)
+_LIST_LINE = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+.*$", re.M)
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
-_SENTENCES_ASKED = re.compile(r"\b(\d+|one|two|three|four|five|six)[- ]sentences?\b", re.I)
+_SENTENCES_ASKED = re.compile(r"\b(\d+|one|two|three|four|five|six)[- ](?:short )?sentences?\b", re.I)
+_PARAGRAPHS_ASKED = re.compile(r"\b(\d+|one|two|three|four|five|six)(?: short| long)? paragraphs?\b", re.I)
+_NEGATED = re.compile(r"\b(?:not|no|without|never)\s+(?:\w+\s+)?$", re.I)
 CUT_WARNING = "stopped at max_tokens"
 
 
@@ -171,24 +174,42 @@ def section_problems(text: str, result: Any) -> int:
     return count
 
 
+def _asked(pattern: re.Pattern[str], prompt: str) -> re.Match[str] | None:
+    """The first match of ``pattern`` in ``prompt`` that is not negated ("not a list", "without bullets")."""
+    for match in pattern.finditer(prompt):
+        if not _NEGATED.search(prompt[max(0, match.start() - 20):match.start()]):
+            return match
+    return None
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBERS[word.lower()]
+
+
 def format_follows(prompt: str, text: str, warnings: Sequence[str]) -> bool | None:
     """Whether a prose section did what its instruction asks, where that can be checked (rules in the module
-    docstring); None when nothing in the instruction can be checked and it was not cut off."""
-    checked = False
+    docstring; a negated ask such as "not a list" is not an ask); None when nothing in the instruction can be
+    checked and the text was not cut off."""
     if any(CUT_WARNING in w for w in warnings):
         return False
-    if _LIST_ASKED.search(prompt):
+    checked = False
+    if _asked(_LIST_ASKED, prompt):
         checked = True
         if not _LIST_ITEM.search(text):
             return False
-    asked = _SENTENCES_ASKED.search(prompt)
+    prose = _LIST_LINE.sub("", text).strip()
+    asked = _asked(_SENTENCES_ASKED, prompt)
     if asked:
         checked = True
-        word = asked.group(1).lower()
-        want = int(word) if word.isdigit() else _NUMBERS[word]
-        prose = _LIST_ITEM.sub("", text)
-        got = len([s for s in re.split(r"(?<=[.!?])\s+", prose.strip()) if len(s) > 1])
-        if abs(got - want) > 1:
+        got = len([s for s in re.split(r"(?<=[.!?])\s+", prose) if len(s) > 1])
+        if abs(got - _count(asked.group(1))) > 1:
+            return False
+    asked = _asked(_PARAGRAPHS_ASKED, prompt)
+    if asked:
+        checked = True
+        # a paragraph: a block with prose of its own (list items and short headings such as "Complaints:" aside)
+        blocks = [b for b in re.split(r"\n\s*\n", text) if re.search(r"\w[.!?]", _LIST_LINE.sub("", b))]
+        if abs(len(blocks) - _count(asked.group(1))) > 1:
             return False
     return True if checked else None
 

@@ -25,6 +25,17 @@ def test_format_follows_what_the_instruction_asks():
     assert format_follows(three, "Sales rose. West led. Tables lost money.", ()) is True
     assert format_follows(three, "One. Two. Three. Four. Five. Six.", ()) is False
     assert format_follows("Write a reply.", "Dear customer, thank you.", ()) is None  # nothing to check
+    # the bundled sales summary: "In three sentences of your own words (not a list)" asks for no list
+    sales = "In three sentences of your own words (not a list), summarise these results."
+    assert format_follows(sales, "Sales were high. West led. Tables lost money.", ()) is True
+    letter = "Write the body of our reply in two short paragraphs: apologise, then offer a refund."
+    assert format_follows(letter, "We are sorry.\n\nWe offer a refund.", ()) is True
+    many = "\n\n".join(["We are very sorry about the problem you describe here."] * 5)
+    assert format_follows(letter, many, ()) is False
+    mood = "One paragraph on the overall mood, then a bullet list of the main complaints."
+    answer = ("Customers are mostly happy with the player and its picture.\n\nComplaints:\n- noise.\n- remote.\n\n"
+              "Praise:\n- the picture.")
+    assert format_follows(mood, answer, ()) is True
     cut = ("The model stopped at max_tokens; the text may end mid-sentence.",)
     assert format_follows("Write a reply.", "Dear customer, we", cut) is False
 
