@@ -185,7 +185,7 @@ def check_policy() -> tuple[Settings, list[Check]]:
     if not policy.is_file():
         checks.append(Check("policy", INFO, f"none ({policy} does not exist)"))
     else:
-        locked = ", ".join(f"{k}={getattr(settings, k)!r}" for k in sorted(settings.locked)) or "no keys"
+        locked = ", ".join(f"{k}={settings.shown(k)}" for k in sorted(settings.locked)) or "no keys"
         checks.append(Check("policy", OK, f"{policy} locks: {locked}"))
     checks.append(Check("backends", INFO, f"allowed: {', '.join(settings.usable_backends())}; "
                         f"remote servers {'allowed' if settings.allow_remote else 'off'}; "

@@ -18,6 +18,7 @@ always says *what* went wrong, *where* (file, row, column, tag, part of the docu
     |   +-- ModelLoadError            the file exists but llama.cpp cannot load it
     |   +-- ContextOverflow           prompt + max_tokens cannot fit the context window
     |   +-- DownloadError             a model download failed (network, disk space, hash mismatch)
+    |   +-- ServerError               an inference server cannot be reached or refused a request
     +-- RenderError                   writing the .docx failed (incl. unwritable output folder)
     +-- PolicyError                   machine policy is malformed or forbids the request
     +-- Cancelled                     the user cancelled (CLI exit 130)
@@ -99,6 +100,11 @@ class ContextOverflow(ModelError):
 class DownloadError(ModelError):
     """Downloading a model failed: the network or server is unreachable, the disk is full, or the file's sha256
     is not the one the catalogue or the server reports. Says whether a partial file was kept for resuming."""
+
+
+class ServerError(ModelError):
+    """An OpenAI-compatible inference server (``--backend openai``) cannot be reached, kept failing after the
+    retries, or refused a request. Names the server (URL without credentials), what was asked and how to fix it."""
 
 
 class RenderError(DocgenError):

@@ -245,7 +245,9 @@ def check_grounding(job: DocumentJob, sections: Sequence[SectionSpec], results: 
 def provenance_for(job: DocumentJob, generator: Generator, options: RunOptions,
                    results: Mapping[str, SectionResult]) -> dict[str, str]:
     """What made this document: docgen version, template, model file + sha256, backend, n_ctx, seed, parameters
-    (of the first section, and every section's in ``section_params``: :mod:`docgen.provenance`), data file."""
+    (of the first section, and every section's in ``section_params``: :mod:`docgen.provenance`), data file, and
+    what the backend reports about itself (``generator.provenance``: an inference server's URL without
+    credentials, the model name it reports and its fingerprint)."""
     first = next(iter(results.values()), None)
     params = first.params if first else GenerationParams(seed=options.seed)
     path = getattr(generator, "path", None)
@@ -267,6 +269,7 @@ def provenance_for(job: DocumentJob, generator: Generator, options: RunOptions,
         "section_params": section_params(list(results.values())),
         "n_ctx": str(getattr(generator, "n_ctx", "")),
         "backend": str(getattr(generator, "backend", type(generator).__name__)),
+        **{str(k): str(v) for k, v in (getattr(generator, "provenance", None) or {}).items()},
         "data_file": job.dataset.path.name,
         "data_sha256": job.dataset.sha256,
         "row": "" if job.row_index is None else str(job.dataset.row_numbers[job.row_index]),

@@ -31,14 +31,19 @@ from docgen.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("llamacpp", "fake")
-#: Backends that send prompts to another machine. Reserved for the OpenAI-compatible backend; ``allow_remote =
-#: false`` in the policy removes them from the allowed backends whatever ``allowed_backends`` says.
+#: Backends that send prompts to another process or machine (the OpenAI-compatible server backend, see
+#: docs/scaling.md); ``allow_remote = false`` in the policy removes them from the allowed backends whatever
+#: ``allowed_backends`` says.
 REMOTE_BACKENDS = ("openai",)
-KNOWN_BACKENDS = BACKENDS + REMOTE_BACKENDS
+BACKENDS = ("llamacpp", "fake") + REMOTE_BACKENDS
+KNOWN_BACKENDS = BACKENDS
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: Keys only the machine policy may set (a user's settings.toml cannot grant itself a backend).
 POLICY_ONLY = frozenset({"allowed_backends", "allow_remote", "allow_downloads"})
+#: Keys whose values are credentials: never shown (doctor, dialogs, logs) and left out of ``repr``.
+SECRET_KEYS = frozenset({"server_api_key"})
+#: Environment variable holding the inference server's API key when neither settings nor policy set one.
+API_KEY_ENV = "DOCGEN_SERVER_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,16 @@ class Settings:
     - ``temperature``/``seed``: defaults for sections that do not set their own.
     - ``output_dir``: where the GUI saves and batch mode writes when ``--out`` is not given. When the policy
       locks it, ``--out`` must be inside it.
-    - ``backend``: ``llamacpp`` (default) or ``fake`` (scripted, for demos and tests).
+    - ``backend``: ``llamacpp`` (default), ``openai`` (an OpenAI-compatible inference server, see
+      docs/scaling.md) or ``fake`` (scripted, for demos and tests).
+    - ``server_url``: the server's base URL for ``openai`` (``http://127.0.0.1:8080/v1``; ``/v1`` is added to a
+      bare host); ``server_model``: the model name to ask it for (empty: the one model it serves);
+      ``server_api_key``: its key, sent as ``Authorization: Bearer`` (else :data:`API_KEY_ENV`), never shown
+      or written anywhere but settings.toml; ``server_timeout``: seconds to wait for the next byte of an
+      answer (a long prompt on a busy CPU server can take minutes before the first one);
+      ``server_require_tls``: refuse ``http://`` URLs that are not loopback (IT sets it in the policy).
+    - ``jobs``: documents (or rows) in flight at once in batch mode (``--jobs``): requests sent together to a
+      server, or sequences a local backend decodes together.
     - ``log_level``: level of docgen.log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
     - ``template_dirs``: extra template folders added to the catalog (after the site folder, before the user's).
     - ``allowed_backends`` / ``allow_remote``: policy only (see :data:`POLICY_ONLY`).
@@ -73,6 +87,12 @@ class Settings:
     backend: str = "llamacpp"
     log_level: str = "INFO"
     template_dirs: tuple[str, ...] = ()
+    server_url: str = ""
+    server_model: str = ""
+    server_api_key: str = field(default="", repr=False)
+    server_timeout: float = 300.0
+    server_require_tls: bool = False
+    jobs: int = 1
     allowed_backends: tuple[str, ...] = BACKENDS
     allow_remote: bool = True
     allow_downloads: bool = True
@@ -86,6 +106,17 @@ class Settings:
     def effective_output_dir(self) -> Path:
         """The output folder: the setting, or ``~/Documents/docgen``."""
         return Path(self.output_dir).expanduser() if self.output_dir else Path.home() / "Documents" / "docgen"
+
+    def api_key(self) -> str:
+        """The inference server's API key: the setting (or policy), else the :data:`API_KEY_ENV` variable."""
+        return self.server_api_key or os.environ.get(API_KEY_ENV, "")
+
+    def shown(self, key: str) -> str:
+        """``key``'s value as it may be shown to a user or written to a log: credentials as ``<set>``/``<not set>``."""
+        value = getattr(self, key)
+        if key in SECRET_KEYS:
+            return "<set>" if value else "<not set>"
+        return repr(value)
 
     def usable_backends(self) -> tuple[str, ...]:
         """The backends this machine allows (``allowed_backends`` less the remote ones when remote is off)."""
@@ -166,6 +197,14 @@ def _validated(values: dict[str, Any], origin: object, where: Any = None) -> dic
         if out["log_level"] not in LOG_LEVELS:
             raise DocgenError(f"{at('log_level')}: log_level must be one of {', '.join(LOG_LEVELS)}, "
                               f"got {values['log_level']!r}.")
+    if "jobs" in out and not 1 <= out["jobs"] <= 256:
+        raise DocgenError(f"{at('jobs')}: jobs must be between 1 and 256, got {out['jobs']}.")
+    if "server_timeout" in out and not 1 <= out["server_timeout"] <= 86400:
+        raise DocgenError(f"{at('server_timeout')}: server_timeout must be between 1 and 86400 seconds, "
+                          f"got {out['server_timeout']}.")
+    if out.get("server_url") and not re.match(r"https?://[^/\s]+", out["server_url"]):
+        raise DocgenError(f"{at('server_url')}: server_url must start with http:// or https:// and name a host, "
+                          f"got {out['server_url']!r} (for example http://127.0.0.1:8080/v1).")
     if "n_ctx" in out and not 256 <= out["n_ctx"] <= 131072:
         raise DocgenError(f"{at('n_ctx')}: n_ctx must be between 256 and 131072 tokens, got {out['n_ctx']}.")
     return out

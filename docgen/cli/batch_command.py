@@ -39,7 +39,17 @@ def _batch_parser() -> argparse.ArgumentParser:
     p.add_argument("--sheet", help="worksheet name for .xlsx input (default: the first sheet)")
     p.add_argument("--model", help="GGUF model file (default: settings, models folders, then the embedded model)")
     p.add_argument("--seed", type=int, help="sampling seed (default from settings; same seed, same text)")
-    p.add_argument("--backend", choices=("llamacpp", "fake"), help="llamacpp (default) or fake (scripted demo)")
+    p.add_argument("--backend", choices=("llamacpp", "openai", "fake"),
+                   help="llamacpp (local model, default), openai (an OpenAI-compatible inference server: llama.cpp's "
+                   "llama-server, vLLM, Ollama...) or fake (scripted demo)")
+    p.add_argument("--base-url", metavar="URL",
+                   help="the inference server for --backend openai, e.g. http://127.0.0.1:8080/v1 (default: server_url "
+                   "in settings); the API key comes from settings or DOCGEN_SERVER_API_KEY, never the command line")
+    p.add_argument("--model-name", metavar="NAME",
+                   help="the model to ask the server for (default: server_model in settings, else the one it serves)")
+    p.add_argument("--jobs", "-j", type=_positive, metavar="N",
+                   help="documents (or rows) in flight at once: requests sent together to a server, or sequences the "
+                   "local backend decodes together (default: jobs in settings, 1)")
     p.add_argument("--dry-run", action="store_true", help="check template, data and output names; write nothing")
     p.add_argument("--strict-grounding", action="store_true",
                    help="fail a document whose generated text has a figure not found in the data (default: write "
@@ -54,6 +64,16 @@ def _batch_parser() -> argparse.ArgumentParser:
                    "writes from and cites, besides the template's own; see 'docgen refs'")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return p
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 256, got {text!r}")
+    return value
 
 
 def _parse_values(pairs: Sequence[str], parser: argparse.ArgumentParser, flag: str = "--set",
@@ -109,7 +129,8 @@ def run_batch_command(argv: Sequence[str]) -> int:
     try:
         settings = load_settings()
         setup_logging(settings.log_level)
-        settings = settings.with_overrides(model_path=args.model, seed=args.seed, backend=args.backend)
+        settings = settings.with_overrides(model_path=args.model, seed=args.seed, backend=args.backend,
+                                           server_url=args.base_url, server_model=args.model_name, jobs=args.jobs)
         settings.check_output_dir(args.out)  # PolicyError when the policy locks output_dir elsewhere
         from docgen.batch import run_batch
         from docgen.pipeline import RunOptions
@@ -149,10 +170,9 @@ def run_batch_command(argv: Sequence[str]) -> int:
             if reason:
                 print(f"docgen: error: --pdf: {reason}", file=sys.stderr)
                 return EXIT_USAGE
-        from docgen.llm import open_generator
+        from docgen.llm import open_configured
 
-        generator = open_generator(settings.backend, model_path=settings.model_path or None, n_ctx=settings.n_ctx,
-                                   n_threads=settings.effective_threads())
+        generator = open_configured(settings)
     except DocgenError as exc:
         log.error("Batch run not started (%s): %s", " ".join(argv), exc)
         print(f"docgen: error: {exc}", file=sys.stderr)
@@ -170,7 +190,7 @@ def run_batch_command(argv: Sequence[str]) -> int:
                              strict_grounding=args.strict_grounding, strict_images=args.strict_images,
                              references=tuple(r.resolve() for r in args.refs))
         report = run_batch(template, dataset, generator, args.out, values=values, options=options,
-                           on_event=progress, cancel=cancel, dry_run=args.dry_run)
+                           on_event=progress, cancel=cancel, dry_run=args.dry_run, width=settings.jobs)
     except DocgenError as exc:
         log.error("Batch run failed: %s", exc)
         print(f"docgen: error: {exc}", file=sys.stderr)

@@ -121,3 +121,8 @@ def example_instance(schema: dict[str, Any]) -> Any:
         return None
     text = "example".ljust(schema.get("minLength", 0), "x")
     return text[: schema.get("maxLength", len(text))]
+
+
+def open_fake(*, n_ctx: int = 4096, **_other: object) -> FakeGenerator:
+    """Backend factory (:data:`docgen.llm.BACKENDS`): the scripted fake with its default reply."""
+    return FakeGenerator(n_ctx=n_ctx)

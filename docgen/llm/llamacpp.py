@@ -319,3 +319,12 @@ class LlamaCppGenerator:
         if llm is not None:
             llm.close()
             self._llm = None
+
+
+def open_llamacpp(*, model_path: str | Path | None = None, n_ctx: int = 4096, n_threads: int = 2,
+                  **_other: object) -> LlamaCppGenerator:
+    """Backend factory (:data:`docgen.llm.BACKENDS`): the GGUF model :func:`~docgen.llm.discovery.find_model`
+    finds for ``model_path``, loaded with ``n_ctx`` and ``n_threads``."""
+    from docgen.llm.discovery import find_model
+
+    return LlamaCppGenerator(find_model(model_path), n_ctx=n_ctx, n_threads=n_threads)
