@@ -328,10 +328,12 @@ class DocumentResult:
     error: str | None = None
     #: what rendering noticed but did not stop for (a picture the data names that could not be shown)
     warnings: tuple[str, ...] = ()
+    #: already written by an earlier run with the same inputs (batch resume), so not made again
+    skipped: bool = False
 
     @property
     def ok(self) -> bool:
-        """True when the document was written."""
+        """True when the document was written (in this run or, when ``skipped``, an earlier one)."""
         return self.error is None and self.path is not None
 
 
@@ -349,6 +351,10 @@ class BatchReport:
     replaced: tuple[str, ...] = ()  # names of documents that existed before this run and were overwritten
     notes: tuple[str, ...] = ()  # what the user should know about the run (data encoding guessed, names changed)
     report_error: str = ""  # why docgen-report.json could not be written ("" when it was)
+    shard: Any = None  # docgen.journal.Shard when this run was one shard of a batch (--shard K/N)
+    total: int = 0  # documents in the full work list (all shards); 0: len(documents)
+    stale_removed: int = 0  # temp files of killed runs removed from the output folder
+    data_sha256: str = ""  # the data file's sha256 (shard reports are merged only when it matches)
 
     @property
     def failed(self) -> tuple[DocumentResult, ...]:

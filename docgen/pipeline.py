@@ -43,7 +43,7 @@ from docgen.llm.fake import example_instance
 from docgen.llm.prompt import build_document_prompts, render_text
 from docgen.llm.schedule import Steps, run_steps
 from docgen.model import DocumentJob, DocumentResult, GenerationParams, RunOptions, SectionResult, SectionSpec
-from docgen.provenance import section_params, sidecar, sidecar_path, write_sidecar
+from docgen.provenance import document_identity, section_params, sidecar, sidecar_path, write_sidecar
 from docgen.refs import document_sources, prompt_sources, record_texts, with_sources
 from docgen.render import render_document
 from docgen.sections import EventCallback, Progress, json_problem, row_section_steps, section_steps
@@ -273,6 +273,7 @@ def provenance_for(job: DocumentJob, generator: Generator, options: RunOptions,
         "data_file": job.dataset.path.name,
         "data_sha256": job.dataset.sha256,
         "row": "" if job.row_index is None else str(job.dataset.row_numbers[job.row_index]),
+        **document_identity(job, options.seed),
     }
 
 

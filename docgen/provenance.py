@@ -19,6 +19,7 @@ properties (from :func:`docgen.render.read_provenance`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from docgen.files import atomic_write_text
-from docgen.model import SectionResult
+from docgen.model import DocumentJob, SectionResult
 
 SIDECAR_SUFFIX = ".provenance.json"
 SIDECAR_FORMAT = 1
@@ -36,6 +37,52 @@ TIMING_FIELDS = frozenset({"seconds"})
 _PARAM_COLUMNS = (("max_tokens", "max_tok"), ("temperature", "temp"), ("top_p", "top_p"), ("top_k", "top_k"),
                   ("repeat_penalty", "repeat"), ("frequency_penalty", "freq"), ("presence_penalty", "pres"),
                   ("seed", "seed"))
+
+
+#: provenance properties that must match for batch resume to keep a document an earlier run wrote: the template
+#: (id, version, content), the record (:func:`document_identity`), the model and every run-wide sampling choice
+RESUME_KEYS = ("template_id", "template_version", "template_sha256", "data_row_sha256", "fields_sha256",
+               "model_file", "model_sha256", "backend", "server_url", "server_model", "run_seed", "temperature",
+               "top_p", "top_k", "repeat_penalty", "frequency_penalty", "presence_penalty", "n_ctx")
+_FILE_SHA: dict[tuple[str, int, int], str] = {}
+
+
+def _files_sha256(paths: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        stat = path.stat()
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        if key not in _FILE_SHA:
+            _FILE_SHA[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest.update(_FILE_SHA[key].encode())
+    return digest.hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def document_identity(job: DocumentJob, run_seed: int) -> dict[str, str]:
+    """What identifies one document's inputs beyond the model, as provenance properties (sha256 hex):
+    ``template_sha256`` (docgen.toml + template.docx bytes), ``data_row_sha256`` (rows mode: this record's
+    values, so a row that moved keeps its hash and a changed one does not; table mode: the data file's sha256 and
+    sheet), ``fields_sha256`` (the field values), and ``run_seed`` (the run's seed; a section's own seed can be one
+    higher after a retry). Batch resume compares these (:data:`RESUME_KEYS`)."""
+    template = job.template
+    try:
+        template_sha = _files_sha256([template.manifest_path, template.docx])
+    except OSError:
+        template_sha = ""
+    if job.row_index is None:
+        row = _canonical([job.dataset.sha256, job.dataset.sheet])
+    else:
+        row = _canonical(dict(job.dataset.rows[job.row_index]))
+    return {
+        "template_sha256": template_sha,
+        "data_row_sha256": hashlib.sha256(row.encode("utf-8")).hexdigest(),
+        "fields_sha256": hashlib.sha256(_canonical(dict(job.values)).encode("utf-8")).hexdigest(),
+        "run_seed": str(run_seed),
+    }
 
 
 def sidecar_path(docx_path: Path) -> Path:

@@ -102,7 +102,9 @@ def test_rerun_says_which_documents_it_replaced(tmp_path, capsys):
     args = ["--template", "service-reply", "--data", str(write_csv(tmp_path / "t.csv", TICKETS)),
             "--out", str(tmp_path / "o"), "--backend", "fake"]
     assert run(capsys, *args)[0] == 0
-    code, _, err = run(capsys, *args)
+    code, out, err = run(capsys, *args)  # same inputs: kept, not replaced (resume)
+    assert code == 0 and "Skipped 3 document(s)" in out and "replaced" not in err
+    code, _, err = run(capsys, *args, "--force")
     assert code == 0 and "replaced 3 document(s)" in err
     report = json.loads((tmp_path / "o" / "docgen-report.json").read_text(encoding="utf-8"))
     assert sorted(report["replaced"]) == ["reply-T-1.docx", "reply-T-2.docx", "reply-T-3.docx"]

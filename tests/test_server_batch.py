@@ -1,10 +1,15 @@
 """Batch mode through a real OpenAI-compatible server on loopback (llama-cpp-python's server with the embedded
-model): --jobs gives the same documents as one at a time, and a server that stops mid-batch gives retried, then
-reported failures (no crash, no lost rows)."""
+model): --jobs gives the same documents as one at a time; a server that stops mid-batch gives retried, then
+reported failures (no crash, no lost rows); kill -9 of docgen and a re-run give every document exactly once; two
+shards plus ``docgen report merge`` equal one full run."""
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,12 +29,25 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "templates" / "service-reply" / "sample.csv"
 
 
-@pytest.fixture
-def tickets(tmp_path) -> Path:
+@pytest.fixture(scope="module")
+def tickets(tmp_path_factory) -> Path:
     """The first four tickets of the bundled sample (CI has two cores: keep the model work small)."""
-    path = tmp_path / "tickets.csv"
+    path = tmp_path_factory.mktemp("data") / "tickets.csv"
     path.write_text("".join(SAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)[:5]), encoding="utf-8")
     return path
+
+
+def run(server, tickets: Path, out: Path, *extra: str) -> int:
+    return main(["-t", "service-reply", "-d", str(tickets), "-o", str(out), "--backend", "openai",
+                 "--base-url", server.url, "-q", *extra])
+
+
+@pytest.fixture(scope="module")
+def full_run(server, tickets, tmp_path_factory) -> Path:
+    """One sequential run of the tickets through the server: what every other way of running must equal."""
+    out = tmp_path_factory.mktemp("full") / "out"
+    assert run(server, tickets, out, "--jobs", "1") == 0
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +61,9 @@ def documents(folder: Path) -> dict[str, tuple[str, dict]]:
     return {p.name: (read_back(p).text, comparable(read_sidecar(p))) for p in sorted(folder.glob("*.docx"))}
 
 
-def test_jobs_4_writes_the_same_documents_as_one_at_a_time(server, tickets, tmp_path, capsys):
-    runs = {}
-    for jobs in ("1", "4"):
-        out = tmp_path / f"jobs{jobs}"
-        code = main(["-t", "service-reply", "-d", str(tickets), "-o", str(out), "--backend", "openai",
-                     "--base-url", server.url, "--jobs", jobs, "-q"])
-        assert code == 0, capsys.readouterr().err
-        runs[jobs] = out
+def test_jobs_4_writes_the_same_documents_as_one_at_a_time(server, tickets, full_run, tmp_path, capsys):
+    runs = {"1": full_run, "4": tmp_path / "jobs4"}
+    assert run(server, tickets, runs["4"], "--jobs", "4") == 0, capsys.readouterr().err
     one, four = documents(runs["1"]), documents(runs["4"])
     assert len(one) == 4 and one == four
     text, side = next(iter(one.values()))
@@ -90,3 +103,40 @@ def test_server_stopped_mid_batch_gives_retried_then_reported_failures(tickets, 
     saved = json.loads((tmp_path / "out" / "docgen-report.json").read_text(encoding="utf-8"))
     assert saved["failed"] == len(failed) and saved["written"] == len(ok)
     assert not list((tmp_path / "out").glob(".~docgen-*"))
+
+
+def test_kill_9_and_a_rerun_give_every_document_exactly_once(server, tickets, full_run, tmp_path):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "docgen", "-t", "service-reply", "-d", str(tickets), "-o", str(out),
+           "--backend", "openai", "--base-url", server.url, "--jobs", "2", "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list(out.glob("*.provenance.json")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = len(list(out.glob("*.provenance.json")))
+    assert 1 <= finished and not (out / "docgen-report.json").exists()
+    assert (out / "docgen-journal.jsonl").is_file()  # what finished before the kill is on record
+    assert run(server, tickets, out) == 0
+    report = json.loads((out / "docgen-report.json").read_text(encoding="utf-8"))
+    assert report["skipped"] >= 1 and report["written"] + report["skipped"] == 4 and report["failed"] == 0
+    assert sorted(d["file"] for d in report["documents"]) == sorted(p.name for p in out.glob("*.docx"))
+    assert documents(out) == documents(full_run)  # each ticket once, as a sequential run writes it
+    assert not list(out.glob(".~docgen-*")) and not (out / "docgen-journal.jsonl").exists()
+
+
+def test_two_shards_plus_merge_equal_one_full_run(server, tickets, full_run, tmp_path, capsys):
+    out = tmp_path / "shared"
+    assert run(server, tickets, out, "--shard", "1/2", "--jobs", "2") == 0
+    assert run(server, tickets, out, "--shard", "2/2", "--jobs", "2") == 0
+    assert sorted(p.name for p in out.glob("docgen-report*.json")) == [
+        "docgen-report-shard-1-of-2.json", "docgen-report-shard-2-of-2.json"]
+    assert main(["report", "merge", str(out)]) == 0
+    assert documents(out) == documents(full_run)
+
+    def plain(path: Path) -> list:
+        docs = json.loads(path.read_text(encoding="utf-8"))["documents"]
+        return [(d["index"], d["file"], d["row"], d["ok"], d["tokens"], [s["id"] for s in d["sections"]]) for d in docs]
+
+    assert plain(out / "docgen-report.json") == plain(full_run / "docgen-report.json")

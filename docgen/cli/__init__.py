@@ -4,7 +4,8 @@ Forms::
 
     docgen                                  open the desktop app (same as ``docgen gui``)
     docgen --template ID_OR_PATH --data FILE --out DIR [--set name=value ...] [--model PATH] [--seed N]
-           [--backend llamacpp|fake] [--sheet NAME] [--dry-run] [--strict-grounding] [--pdf]
+           [--backend llamacpp|openai|fake] [--base-url URL] [--model-name NAME] [--jobs N]
+           [--shard K/N] [--force] [--sheet NAME] [--dry-run] [--strict-grounding] [--pdf]
     docgen templates list
     docgen templates check PATH
     docgen doctor                           check folders, policy, model, CPU and office suite (IT)
@@ -12,6 +13,7 @@ Forms::
     docgen models list|info|add|remove|use|catalogue|download   the GGUF models on this machine
     docgen eval [--model NAME ...] [--template ID ...]          which model to trust: measured on your templates
     docgen refs list|add|rebuild|search     reference documents sections are written from and cite
+    docgen report merge DIR... [-o FILE]                        one report from the shards of a batch (--shard K/N)
     docgen --version
 
 Each subcommand lives in its own module (``<name>_command.py``) and is listed in :data:`SUBCOMMANDS`, which maps
@@ -37,6 +39,7 @@ SUBCOMMANDS: dict[str, str] = {
     "models": "models_command:models_command",
     "eval": "eval_command:eval_command",
     "refs": "refs_command:refs_command",
+    "report": "report_command:report_command",
 }
 
 

@@ -50,6 +50,11 @@ def _batch_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=_positive, metavar="N",
                    help="documents (or rows) in flight at once: requests sent together to a server, or sequences the "
                    "local backend decodes together (default: jobs in settings, 1)")
+    p.add_argument("--shard", metavar="K/N",
+                   help="be shard K of N (K from 1): take every Nth document of the work list, for a Slurm array, a "
+                   "Kubernetes indexed job or GNU parallel; combine the reports with 'docgen report merge DIR...'")
+    p.add_argument("--force", action="store_true",
+                   help="make every document again, even those an earlier run already wrote from the same inputs")
     p.add_argument("--dry-run", action="store_true", help="check template, data and output names; write nothing")
     p.add_argument("--strict-grounding", action="store_true",
                    help="fail a document whose generated text has a figure not found in the data (default: write "
@@ -137,6 +142,9 @@ def run_batch_command(argv: Sequence[str]) -> int:
         from docgen.sources import load_dataset, prepare_dataset
         from docgen.templates.catalog import resolve
 
+        from docgen.journal import parse_shard
+
+        shard = parse_shard(args.shard) if args.shard else None
         template = resolve(args.template)
         from docgen.checks import preflight
 
@@ -190,7 +198,8 @@ def run_batch_command(argv: Sequence[str]) -> int:
                              strict_grounding=args.strict_grounding, strict_images=args.strict_images,
                              references=tuple(r.resolve() for r in args.refs))
         report = run_batch(template, dataset, generator, args.out, values=values, options=options,
-                           on_event=progress, cancel=cancel, dry_run=args.dry_run, width=settings.jobs)
+                           on_event=progress, cancel=cancel, dry_run=args.dry_run, width=settings.jobs, shard=shard,
+                           force=args.force)
     except DocgenError as exc:
         log.error("Batch run failed: %s", exc)
         print(f"docgen: error: {exc}", file=sys.stderr)
@@ -210,14 +219,24 @@ def _finish(args: argparse.Namespace, report: Any, progress: _Progress, generato
             model_warnings: tuple[str, ...] = ()) -> int:
     """Print the outcome of a batch run (and export PDFs with ``--pdf``); returns the exit code."""
     pdf_failed = _export_pdfs(report, cancel) if args.pdf and not args.dry_run else 0
-    written = sum(1 for d in report.documents if d.ok)
+    from docgen.journal import report_name
+
+    written = sum(1 for d in report.documents if d.ok and not d.skipped)
+    skipped = sum(1 for d in report.documents if d.skipped)
     verb = "Would write" if args.dry_run else "Wrote"
-    report_note = "" if args.dry_run or report.report_error else f" Report: {args.out / 'docgen-report.json'}"
-    print(f"{verb} {written} document(s) to {args.out} in {report.seconds:.1f} s "
+    report_note = "" if args.dry_run or report.report_error else f" Report: {args.out / report_name(report.shard)}"
+    part = f" (shard {report.shard.label}: {len(report.documents)} of {report.total})" if report.shard else ""
+    print(f"{verb} {written} document(s) to {args.out}{part} in {report.seconds:.1f} s "
           f"(model: {generator.name}).{report_note}")
+    if skipped:
+        print(f"Skipped {skipped} document(s) an earlier run already wrote from the same template, data, model and "
+              "settings (--force makes them again).")
+    if report.stale_removed:
+        print(f"docgen: note: removed {report.stale_removed} unfinished temp file(s) left in {args.out} by a run "
+              "that was killed.", file=sys.stderr)
     if not progress.enabled or args.dry_run:
         for doc in report.documents:
-            if doc.ok:
+            if doc.ok and not doc.skipped:
                 print(f"  {doc.path}")
     for note in report.notes:
         print(f"docgen: note: {note}", file=sys.stderr)

@@ -47,7 +47,8 @@ from docgen.templates.manifest import MANIFEST_NAME
 
 log = logging.getLogger(__name__)
 
-MODEL_SETTINGS = ("model_path", "threads", "n_ctx", "backend")
+MODEL_SETTINGS = ("model_path", "threads", "n_ctx", "backend", "server_url", "server_model", "server_api_key",
+                  "server_timeout", "jobs")
 
 
 class MainWindow(QMainWindow):

@@ -77,7 +77,11 @@ class SettingsDialog(QDialog):
         self.backend.addItems([b for b in BACKENDS if b in settings.usable_backends()])  # the policy's choice
         self.backend.setCurrentText(settings.backend)
         self.backend.setAccessibleName("Backend")
-        self.backend.setToolTip("llamacpp: the local model. fake: scripted text for demos without a model.")
+        self.backend.setToolTip("llamacpp: the local model. openai: an inference server (below). fake: scripted "
+                                "text for demos without a model.")
+        from docgen.gui.server_settings import ServerSection  # the inference server (#10)
+
+        self.server = ServerSection(settings)
 
         self.rows: dict[str, tuple[QLabel, list[QWidget]]] = {}
         form = QFormLayout()
@@ -102,6 +106,7 @@ class SettingsDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName("Cancel settings")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.server)
         layout.addWidget(self.error)
         layout.addWidget(note)
         layout.addWidget(self.buttons)
@@ -149,7 +154,7 @@ class SettingsDialog(QDialog):
             "output_dir": self.output_dir.text().strip(),
             "backend": self.backend.currentText(),
         }
-        return {k: v for k, v in values.items() if k not in self.settings.locked}
+        return {**{k: v for k, v in values.items() if k not in self.settings.locked}, **self.server.values()}
 
     def accept(self) -> None:  # noqa: D102 - validate and save, stay open on a problem
         try:

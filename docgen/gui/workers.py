@@ -34,10 +34,9 @@ Task = Callable[[Generator, Callable[[ProgressEvent], None], CancelToken], Any]
 
 def default_factory(settings: Settings) -> Generator:
     """Open the generator the settings describe (llama.cpp by default). Imports llama_cpp only when called."""
-    from docgen.llm import open_generator
+    from docgen.llm import open_configured
 
-    return open_generator(settings.backend, model_path=settings.model_path or None, n_ctx=settings.n_ctx,
-                          n_threads=settings.effective_threads())
+    return open_configured(settings)  # llamacpp, or the inference server of Settings -> Server (#10)
 
 
 class MemoGenerator:
