@@ -222,6 +222,22 @@ def check_model(settings: Settings) -> list[Check]:
     return checks
 
 
+def check_server(settings: Settings) -> Check:
+    """The inference server of ``backend = "openai"`` (docs/scaling.md): asked for its models and one token
+    (:func:`docgen.llm.openai.test_connection`, no retries). FAIL when it is the backend in use, else WARN."""
+    from docgen.llm.openai import test_connection
+
+    bad = FAIL if settings.backend == "openai" else WARN
+    if not settings.server_url:
+        return Check("server", bad, "backend openai needs server_url (Settings -> Inference server, or --base-url)")
+    try:
+        return Check("server", OK, test_connection(settings.server_url, model=settings.server_model,
+                                                   api_key=settings.api_key(),
+                                                   require_tls=settings.server_require_tls))
+    except DocgenError as exc:
+        return Check("server", bad, str(exc))
+
+
 def check_desktop() -> Check:
     """Whether the desktop app can open a window here: a display, and every library Qt's platform plugin needs
     (the dynamic loader is asked to load the plugin; :mod:`docgen.qtplatform`). A warning, not a failure: batch
@@ -263,6 +279,8 @@ def run_checks() -> list[Check]:
     checks += policy_checks
     checks.append(Check("log", INFO, f"{paths.user_log_dir() / 'docgen.log'} (level {settings.log_level})"))
     checks += check_model(settings)
+    if settings.backend == "openai" or settings.server_url:
+        checks.append(check_server(settings))
     checks.append(check_cpu())
     checks.append(check_office())
     checks.append(check_desktop())

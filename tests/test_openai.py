@@ -250,3 +250,13 @@ def test_api_key_from_the_environment(monkeypatch):
         gen.generate(MSGS, PARAMS)
         gen.close()
     assert srv.headers_seen[0]["Authorization"] == "Bearer sk-env-456"
+
+
+def test_doctor_checks_the_server(capsys):
+    from docgen.cli import main
+
+    with fault_server() as srv:
+        write_policy(f'backend = "openai"\nserver_url = "{srv.url}"\n')
+        main(["doctor"])
+    out = capsys.readouterr().out
+    assert "server" in out and "model test-model" in out
