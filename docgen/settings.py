@@ -67,7 +67,8 @@ class Settings:
       answer (a long prompt on a busy CPU server can take minutes before the first one);
       ``server_require_tls``: refuse ``http://`` URLs that are not loopback (IT sets it in the policy).
     - ``jobs``: documents (or rows) in flight at once in batch mode (``--jobs``): requests sent together to a
-      server, or sequences a local backend decodes together.
+      server, or sequences a local backend decodes together; 0 (default) lets the backend choose
+      (``generator.suggested_jobs``: a server's slot count, the local engine's by cores and context).
     - ``log_level``: level of docgen.log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
     - ``template_dirs``: extra template folders added to the catalog (after the site folder, before the user's).
     - ``allowed_backends`` / ``allow_remote``: policy only (see :data:`POLICY_ONLY`).
@@ -92,7 +93,7 @@ class Settings:
     server_api_key: str = field(default="", repr=False)
     server_timeout: float = 300.0
     server_require_tls: bool = False
-    jobs: int = 1
+    jobs: int = 0
     allowed_backends: tuple[str, ...] = BACKENDS
     allow_remote: bool = True
     allow_downloads: bool = True
@@ -197,8 +198,8 @@ def _validated(values: dict[str, Any], origin: object, where: Any = None) -> dic
         if out["log_level"] not in LOG_LEVELS:
             raise DocgenError(f"{at('log_level')}: log_level must be one of {', '.join(LOG_LEVELS)}, "
                               f"got {values['log_level']!r}.")
-    if "jobs" in out and not 1 <= out["jobs"] <= 256:
-        raise DocgenError(f"{at('jobs')}: jobs must be between 1 and 256, got {out['jobs']}.")
+    if "jobs" in out and not 0 <= out["jobs"] <= 256:
+        raise DocgenError(f"{at('jobs')}: jobs must be between 0 (automatic) and 256, got {out['jobs']}.")
     if "server_timeout" in out and not 1 <= out["server_timeout"] <= 86400:
         raise DocgenError(f"{at('server_timeout')}: server_timeout must be between 1 and 86400 seconds, "
                           f"got {out['server_timeout']}.")

@@ -58,6 +58,7 @@ class FaultServer(ThreadingHTTPServer):
         self.headers_seen: list[dict[str, str]] = []
         self.models = ["test-model"]
         self.closed = 0
+        self.props: dict[str, Any] | None = None  # what GET /props answers (llama-server), None: 404
         self.fail_text = ""  # a chat request whose last message contains this gets HTTP 500
         self.lock = threading.Lock()
 
@@ -88,7 +89,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(raw)
 
     def do_GET(self) -> None:  # noqa: N802
-        if self.path.split("?")[0].rstrip("/") == "/v1/models":
+        if self.path.split("?")[0] == "/props" and self.server.props is not None:
+            self._json(200, self.server.props)
+        elif self.path.split("?")[0].rstrip("/") == "/v1/models":
             self._json(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in self.server.models]})
         else:
             self._json(404, {"error": {"message": "not found"}})

@@ -260,3 +260,14 @@ def test_doctor_checks_the_server(capsys):
         main(["doctor"])
     out = capsys.readouterr().out
     assert "server" in out and "model test-model" in out
+
+
+def test_automatic_jobs_follow_the_servers_slots_and_context():
+    with fault_server() as srv:
+        gen = open_server(srv, concurrency=0)
+        assert gen.suggested_jobs == 4 and gen.concurrency == 4 and gen.n_ctx == 4096  # nothing reported
+        gen.close()
+        srv.props = {"total_slots": 3, "default_generation_settings": {"n_ctx": 2048}}  # llama-server -np 3
+        gen = open_server(srv, concurrency=0)
+        assert gen.suggested_jobs == 3 and gen.concurrency == 3 and gen.n_ctx == 2048
+        gen.close()

@@ -49,7 +49,7 @@ def _batch_parser() -> argparse.ArgumentParser:
                    help="the model to ask the server for (default: server_model in settings, else the one it serves)")
     p.add_argument("--jobs", "-j", type=_positive, metavar="N",
                    help="documents (or rows) in flight at once: requests sent together to a server, or sequences the "
-                   "local backend decodes together (default: jobs in settings, 1)")
+                   "local backend decodes together (default: jobs in settings; 0 there lets the backend choose)")
     p.add_argument("--shard", metavar="K/N",
                    help="be shard K of N (K from 1): take every Nth document of the work list, for a Slurm array, a "
                    "Kubernetes indexed job or GNU parallel; combine the reports with 'docgen report merge DIR...'")
@@ -198,7 +198,8 @@ def run_batch_command(argv: Sequence[str]) -> int:
                              strict_grounding=args.strict_grounding, strict_images=args.strict_images,
                              references=tuple(r.resolve() for r in args.refs))
         report = run_batch(template, dataset, generator, args.out, values=values, options=options,
-                           on_event=progress, cancel=cancel, dry_run=args.dry_run, width=settings.jobs, shard=shard,
+                           on_event=progress, cancel=cancel, dry_run=args.dry_run, width=settings.jobs or getattr(generator, "suggested_jobs", 1),
+                           shard=shard,
                            force=args.force)
     except DocgenError as exc:
         log.error("Batch run failed: %s", exc)

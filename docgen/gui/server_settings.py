@@ -43,7 +43,8 @@ class ServerSection(QGroupBox):
         self.key.setPlaceholderText("set by IT" if "server_api_key" in settings.locked and settings.server_api_key
                                     else f"from {API_KEY_ENV}" if os.environ.get(API_KEY_ENV) else "none")
         self.jobs = QSpinBox()
-        self.jobs.setRange(1, 256)
+        self.jobs.setRange(0, 256)
+        self.jobs.setSpecialValueText("Automatic")
         self.jobs.setValue(settings.jobs)
         self.jobs.setAccessibleName("Documents in flight")
         self.jobs.setToolTip("Batch documents sent to the server at once (--jobs); give the server as many slots.")

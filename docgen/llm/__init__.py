@@ -60,14 +60,17 @@ def open_generator(backend: str = "llamacpp", *, model_path: str | Path | None =
 def open_configured(settings: Settings, *, jobs: int | None = None, **overrides: Any) -> Generator:
     """The generator ``settings`` describe: backend, model file, threads, context window, and for ``openai`` the
     server URL, model name, API key (settings, policy, else the DOCGEN_SERVER_API_KEY variable), read timeout,
-    the TLS rule, and ``jobs`` (default ``settings.jobs``) requests at once. ``overrides`` replace options
-    (tests: retries, backoff)."""
+    the TLS rule, and ``jobs`` (default ``settings.jobs``; 0 = the backend chooses, see ``suggested_jobs``)
+    requests at once; every backend gets it as ``parallel`` (the local engine's sequences). ``overrides`` replace
+    options (tests: retries, backoff)."""
+    jobs = settings.jobs if jobs is None else jobs
     options: dict[str, Any] = {
         "model_path": settings.model_path or None, "n_ctx": settings.n_ctx, "n_threads": settings.effective_threads(),
+        "parallel": jobs,
     }
     if settings.backend == "openai":
         options.update(base_url=settings.server_url, model=settings.server_model, api_key=settings.api_key(),
                        read_timeout=settings.server_timeout, require_tls=settings.server_require_tls,
-                       concurrency=jobs or settings.jobs)
+                       concurrency=jobs)
     options.update(overrides)
     return open_generator(settings.backend, **options)

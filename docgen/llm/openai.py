@@ -67,6 +67,9 @@ TOP_LOGPROBS = 20
 MESSAGE_OVERHEAD = 8
 #: bytes per token assumed when the server offers no tokenizer endpoint (English text runs about 4)
 BYTES_PER_TOKEN = 3
+#: requests in flight for ``--jobs 0`` when the server does not say how many it serves at once (a server queues
+#: what it cannot start, so a few more than its slots costs little; fewer leaves slots idle)
+AUTO_JOBS = 4
 _RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 _LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[?::1\]?)$", re.IGNORECASE)
 
@@ -222,7 +225,7 @@ class OpenAIGenerator:
     ``base_url``: the API base (``http://127.0.0.1:8080/v1``, :func:`normalize_url`); ``model``: the name to ask
     for (empty: the one model ``/models`` lists); ``api_key``: sent as a Bearer token; ``n_ctx``: the context
     window when the server does not report one (llama-server's ``/props`` does); ``concurrency``: requests in
-    flight at once in :meth:`generate_many` (``--jobs``); timeouts in seconds; ``retries``/``backoff``: see the
+    flight at once in :meth:`generate_many` (``--jobs``; 0: :attr:`suggested_jobs`); timeouts in seconds; ``retries``/``backoff``: see the
     module docstring. ``transport``: an httpx transport (tests). Raises ServerError when the server cannot be
     reached or does not serve ``model``, PolicyError when ``require_tls`` forbids the URL.
     """
@@ -243,6 +246,7 @@ class OpenAIGenerator:
         check_url_policy(self.base_url, require_tls=require_tls)
         self.url = public_url(self.base_url)
         self.root = re.sub(r"/v1$", "", self.base_url)
+        self._auto = int(concurrency) <= 0
         self.concurrency = max(1, int(concurrency))
         self.retries, self.backoff = max(0, int(retries)), max(0.0, float(backoff))
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout, write=connect_timeout + 30, pool=None)
@@ -259,6 +263,9 @@ class OpenAIGenerator:
         self._carry: dict[str, Generation | BaseException] = {}
         self.fingerprint = ""
         self.n_ctx = n_ctx
+        self._slots: Any = None
+        #: documents in flight ``--jobs 0`` (automatic) picks: llama-server's slot count, else :data:`AUTO_JOBS`
+        self.suggested_jobs = AUTO_JOBS
         try:
             self.model = self._run(self._discover(model))
         except BaseException:
@@ -357,15 +364,19 @@ class OpenAIGenerator:
                               "one with --model-name (server_model in Settings).")
         entry = next((m for m in served if m.get("id") == model), {})
         limit = entry.get("max_model_len") or entry.get("context_length")
-        if not limit:
-            try:
-                props = await self._http().get(self.root + "/props")
-                if props.status_code == 200:
-                    limit = (props.json().get("default_generation_settings") or {}).get("n_ctx")
-            except (httpx.HTTPError, ValueError, AttributeError):
-                limit = None
+        try:
+            props = await self._http().get(self.root + "/props")
+            if props.status_code == 200:
+                data = props.json()
+                self._slots = data.get("total_slots")
+                limit = limit or (data.get("default_generation_settings") or {}).get("n_ctx")
+        except (httpx.HTTPError, ValueError, AttributeError):
+            pass
         if isinstance(limit, int) and limit > 0:
             self.n_ctx = limit
+        self.suggested_jobs = int(self._slots) if isinstance(self._slots, int) and self._slots > 0 else AUTO_JOBS
+        if self._auto:
+            self.concurrency = self.suggested_jobs
         return model
 
     # -- tokens -------------------------------------------------------------------------------------------------
@@ -782,5 +793,7 @@ def open_openai(*, base_url: str = "", model: str = "", api_key: str = "", n_ctx
         raise ServerError("The openai backend needs the server's address: pass --base-url URL (for example "
                           "http://127.0.0.1:8080/v1) or set server_url in Settings.")
     extra = {k: options[k] for k in ("connect_timeout", "retries", "backoff", "transport") if k in options}
+    if "parallel" in options and not concurrency:
+        concurrency = int(options["parallel"] or 0)
     return OpenAIGenerator(base_url, model=model, api_key=api_key, n_ctx=n_ctx, concurrency=concurrency,
                            read_timeout=read_timeout, require_tls=require_tls, **extra)
