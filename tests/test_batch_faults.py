@@ -19,9 +19,9 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def batch(data: Path, out: Path, capsys) -> tuple[int, str, str]:
+def batch(data: Path, out: Path, capsys, *extra: str) -> tuple[int, str, str]:
     return run(capsys, "--template", "service-reply", "--data", str(data), "--out", str(out), "--backend", "fake",
-               "-q")
+               "-q", *extra)
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_a_failed_write_is_not_reported_as_replaced(tmp_path, tickets, capsys, b
     else:
         target.chmod(0o444)
     try:
-        code, _, err = batch(tickets, out, capsys)
+        code, _, err = batch(tickets, out, capsys, "--force")  # without it T-2 is kept (same inputs), not rewritten
     finally:
         if blocker == "read-only":
             target.chmod(0o644)

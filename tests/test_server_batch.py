@@ -115,6 +115,7 @@ def test_kill_9_and_a_rerun_give_every_document_exactly_once(server, tickets, fu
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    kept = {p.name: p.read_bytes() for p in out.glob("*.docx") if p.with_suffix(".provenance.json").exists()}
     finished = len(list(out.glob("*.provenance.json")))
     assert 1 <= finished and not (out / "docgen-report.json").exists()
     assert (out / "docgen-journal.jsonl").is_file()  # what finished before the kill is on record
@@ -122,7 +123,16 @@ def test_kill_9_and_a_rerun_give_every_document_exactly_once(server, tickets, fu
     report = json.loads((out / "docgen-report.json").read_text(encoding="utf-8"))
     assert report["skipped"] >= 1 and report["written"] + report["skipped"] == 4 and report["failed"] == 0
     assert sorted(d["file"] for d in report["documents"]) == sorted(p.name for p in out.glob("*.docx"))
-    assert documents(out) == documents(full_run)  # each ticket once, as a sequential run writes it
+    # each ticket once, under the name a sequential run gives it, addressed to its own ticket; the documents
+    # finished before the kill are kept as they were. (The model text itself is not compared with the sequential
+    # run: llama-cpp-python's server reuses its KV cache across requests, and a prompt read partly from that
+    # cache can decode differently than a fresh read, see docgen.llm.llamacpp.)
+    assert sorted(p.name for p in out.glob("*.docx")) == sorted(p.name for p in full_run.glob("*.docx"))
+    for path in out.glob("*.docx"):
+        ticket = path.stem.removeprefix("reply-")
+        assert f"ticket {ticket}" in read_back(path).text
+        if path.name in kept:
+            assert path.read_bytes() == kept[path.name]
     assert not list(out.glob(".~docgen-*")) and not (out / "docgen-journal.jsonl").exists()
 
 
