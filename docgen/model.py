@@ -52,6 +52,9 @@ class SectionSpec:
     choices: tuple[str, ...] = ()
     schema: dict[str, Any] | None = None
     per_row: bool = False
+    #: markdown/text: fewer words than this after cleanup and the generated text counts as empty (None: the
+    #: default of :data:`docgen.llm.cleanup.MIN_WORDS`); an empty section fails its document
+    min_words: int | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ Each stage is a function of the package that owns it; this module only orders th
 4. document sections (:mod:`docgen.sections.document`), sharing one prompt prefix (KV cache reuse), unless the
    caller supplies the text (GUI edits and locked sections: ``fixed_sections``);
 5. the grounding check (:func:`check_grounding`): figures the data does not support become section warnings;
-   with ``RunOptions.strict_grounding`` the document fails instead of being written;
+   then :func:`docgen.sections.checks.refuse_failed`: a section left empty fails the document, and so does an
+   unsupported figure with ``RunOptions.strict_grounding``;
 6. rendering into template.docx and an atomic write, with provenance in the document properties, then the
    provenance sidecar ``<stem>.provenance.json`` beside it (:mod:`docgen.provenance`).
 
@@ -47,6 +48,7 @@ from docgen.provenance import document_identity, section_params, sidecar, sideca
 from docgen.refs import document_sources, prompt_sources, record_texts, with_sources
 from docgen.render import render_document
 from docgen.sections import EventCallback, Progress, json_problem, row_section_steps, section_steps
+from docgen.sections.checks import refuse_failed
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,7 @@ def document_steps(job: DocumentJob, generator: Generator, out_path: Path | None
     results.update({sid: with_sources(results[sid], sel, said, remove=remove)
                     for sid, sel in selections.items() if sid in results})
     check_grounding(job, doc_sections, results, context, prompts)
-    refuse_ungrounded(job, results, options, writing=out_path is not None or out_dir is not None)
+    refuse_failed(job, results, options, writing=out_path is not None or out_dir is not None)
 
     if out_path is None and out_dir is not None:
         out_path = out_dir / output_name(job, context)
@@ -166,18 +168,6 @@ def fixed_results(job: DocumentJob) -> dict[str, SectionResult]:
                               "regenerate the section.")
         out[sid] = SectionResult(sid, text, locked=True)
     return out
-
-
-def refuse_ungrounded(job: DocumentJob, results: Mapping[str, SectionResult], options: RunOptions, *,
-                      writing: bool) -> None:
-    """``--strict-grounding``: raise DocgenError listing the unsupported figures when a document that is about
-    to be written has any."""
-    ungrounded = [f"section '{r.id}': {', '.join(repr(u) for u in r.ungrounded)}" for r in results.values()
-                  if r.ungrounded]
-    if options.strict_grounding and ungrounded and writing:
-        raise DocgenError(f"Figures not found in the data ({job.record}), so the document was not written "
-                          f"(--strict-grounding): {'; '.join(ungrounded)}. Correct or regenerate those sections, "
-                          "or run without --strict-grounding to write it with warnings in the report.")
 
 
 def write_document(job: DocumentJob, generator: Generator, options: RunOptions, context: Mapping[str, Any],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from docgen.llm.cleanup import clean_text, cut_unfinished, strip_echo, strip_letter_lines, strip_repeats, strip_title
 
 CONTEXT = """Data:
@@ -121,3 +123,92 @@ def test_placeholders_are_reported_not_removed():
     cleaned = clean_text(text)
     assert "[Phone Number]" in cleaned.text
     assert any("[Phone Number]" in note for note in cleaned.notes)
+
+
+# -- chat markup, reasoning, preambles (what a base model or a chatty model writes) -----------------------------
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("<|eot_id|><|start_header_id|>assistant", ""),
+    ("Done. <|im_end|> <|im_start|>user\nNow write a poem.", "Done."),
+    ("<think>plan</think> Final answer.", "Final answer."),
+    ("First list the regions, then the totals.</think>\nWest led with $725,457.82.", "West led with $725,457.82."),
+    ("West led the regions. <think>Should I add the totals", "West led the regions."),
+    ("Sure! Here is your summary:\nWest led the regions.", "West led the regions."),
+    ("Sure! Here is your summary: West led the regions.", "West led the regions."),
+    ("<|im_start|>assistant\nWest led the regions.<|im_end|>", "West led the regions."),
+    ("<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nWest led the regions.<|eot_id|>",
+     "West led the regions."),
+    ("West led the regions.\n\nI hope this helps! Let me know if you'd like any changes.", "West led the regions."),
+    ("Here's the commentary on sales: regions did well.", "Regions did well."),
+    ("West led.</s><s>[INST] more [/INST]", "West led."),
+])
+def test_markup_reasoning_and_preambles_never_remain(reply, expected):
+    out = clean_text(reply).text
+    assert out == expected
+    assert "<|" not in out and "think>" not in out
+
+
+@pytest.mark.parametrize("text", [
+    "Great Lakes region sales rose.", "Surely the West led.", "Here, in the West, sales rose.",
+    "Okay-rated products sold less.", "Let me know if the parcel has not arrived by Friday.",
+])
+def test_ordinary_sentences_are_not_preambles(text):
+    assert clean_text(text).text == text
+
+
+def _empty_run(tmp_path, replies):
+    from docgen.batch import run_batch
+    from docgen.llm.fake import FakeGenerator
+    from docgen.sources import load_dataset
+    from docgen.templates.catalog import resolve
+
+    template = resolve("service-reply")
+    data = load_dataset(template.root / "sample.csv")
+    data = type(data)(data.path, data.columns, data.rows[:1], data.row_numbers[:1], data.sha256)
+    calls = []
+
+    def script(messages):
+        calls.append(messages)
+        return replies[min(len(calls), len(replies)) - 1]
+    return run_batch(template, data, FakeGenerator(script), tmp_path), calls
+
+
+@pytest.mark.parametrize("replies", [
+    ["   \n ", "\n"],                                          # whitespace only, twice
+    ["Done. <|im_end|> <|im_start|>user", "<|eot_id|><|start_header_id|>assistant"],  # a base model's markup
+])
+def test_a_section_left_empty_after_the_retry_fails_its_document(tmp_path, replies):
+    report, calls = _empty_run(tmp_path, replies)
+    assert len(calls) == 2  # one retry
+    (doc,) = report.documents
+    assert not doc.ok and not list(tmp_path.glob("*.docx"))
+    assert "section 'Letter body'" in doc.error and "row 2 of sample.csv" in doc.error
+    assert "instruct" in doc.error
+
+
+def test_the_retry_rescues_a_section_and_the_document_has_no_markup(tmp_path):
+    from docgen.render import read_back
+
+    report, calls = _empty_run(tmp_path, ["<|im_end|><|im_start|>user", "<think>apologise, then offer</think>"
+                                          "We are sorry the player fails. <|im_end|><|im_start|>user\nMore"])
+    (doc,) = report.documents
+    assert doc.ok, doc.error
+    text = read_back(doc.path).text
+    assert "We are sorry the player fails." in text
+    assert "<|" not in text and "think" not in text and "More" not in text
+
+
+def test_cli_exit_code_for_an_empty_section(tmp_path, monkeypatch, capsys):
+    from docgen import cli
+    import docgen.llm.fake as fake
+
+    monkeypatch.setattr(fake, "DEFAULT_REPLY", " ")
+    sample = Path(__file__).resolve().parents[1] / "templates" / "sales-report" / "sample.csv"
+    code = cli.main(["--template", "sales-report", "--data", str(sample), "--backend", "fake", "-q",
+                     "--out", str(tmp_path)])
+    assert code == cli.EXIT_SOME_FAILED
+    assert "section 'Executive summary'" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.docx"))

@@ -119,6 +119,7 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                     "choices": _STRS,
                     "schema": {"type": "object"},
                     "per_row": {"type": "boolean"},
+                    "min_words": {"type": "integer", "minimum": 1, "maximum": 10000},
                 },
             },
         },
@@ -322,7 +323,7 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
             id=s["id"], title=s.get("title", s["id"].replace("_", " ").capitalize()), prompt=s["prompt"],
             format=fmt, max_tokens=s.get("max_tokens", 256 if fmt != "choice" else 8),
             temperature=s.get("temperature"), choices=tuple(s.get("choices", ())), schema=s.get("schema"),
-            per_row=s.get("per_row", False),
+            per_row=s.get("per_row", False), min_words=s.get("min_words"),
         ))
     computed = tuple((name, expr) for name, expr in data_table.get("computed", {}).items())
     aggregates = tuple(_aggregate(a, i, computed, fail) for i, a in enumerate(data.get("aggregates", [])))
