@@ -3,10 +3,12 @@
 - Output names come from the manifest's ``output_name`` and are made safe by :func:`safe_filename`;
   a name already used in this run gets `` (2)``, `` (3)``... before the extension.
 - One bad row is reported and skipped; the others are written (exit code 1 at the CLI).
-- ``docgen-report.json`` in the output folder lists every document: file, row, sections (tokens, seconds,
-  warnings, ``ungrounded``: figures the data does not support, see :mod:`docgen.grounding`), seconds and
-  error. It is written atomically at the end, also after a cancel; while the run goes, each finished document
-  is appended to ``docgen-journal.jsonl`` at once, so a killed run still says what it finished.
+- ``docgen-report.json`` in the output folder lists every document: file, row, ``marks`` (how many sentences
+  the claim check marked), sections (tokens, seconds, warnings, ``ungrounded``: figures the data does not
+  support, ``marks``: every problem of the claim check with its sentence, offsets, claim, message and evidence,
+  ``dropped``: marks whose sentences ``on_unsupported = "drop"`` removed; see :mod:`docgen.claims`), seconds
+  and error. It is written atomically at the end, also after a cancel; while the run goes, each finished
+  document is appended to ``docgen-journal.jsonl`` at once, so a killed run still says what it finished.
 - Re-running a batch skips the documents an earlier run already wrote from the same inputs (``--force``
   rewrites them), ``--shard K/N`` makes this process one of N, and ``--jobs N`` keeps N documents in flight
   (:mod:`docgen.journal`).
@@ -342,11 +344,13 @@ def document_entry(d: DocumentResult) -> dict[str, Any]:
         "skipped": d.skipped,
         "seconds": round(d.seconds, 3),
         "tokens": sum(s.tokens for s in d.sections),
+        "marks": sum(len(s.marks) for s in d.sections),
         "error": d.error,
         "warnings": list(d.warnings),
         "sections": [{"id": s.id, "tokens": s.tokens, "prompt_tokens": s.prompt_tokens,
                       "seconds": round(s.seconds, 3), "warnings": list(s.warnings),
                       "ungrounded": list(s.ungrounded),
+                      "marks": [asdict(m) for m in s.marks], "dropped": [asdict(m) for m in s.dropped],
                       "params": asdict(s.params), **sources_dict(s)} for s in d.sections],
     }
 

@@ -212,6 +212,8 @@ class TemplateSpec:
     source: str = "bundled"  # bundled | site | user | path
     #: reference documents (``[references]`` or a ``references/`` folder in the package); None = not used
     references: ReferencesSpec | None = None
+    #: ``[checks] on_unsupported``: "mark" | "drop" | "fail" ("" = mark); see :mod:`docgen.sections.checks`
+    on_unsupported: str = ""
 
 
 @dataclass(frozen=True)
@@ -317,6 +319,8 @@ class SectionResult:
     sources: tuple[Source, ...] = ()
     #: what retrieval used and left out, in words ("2 of 5 matching passages; Warranty terms.docx whole"), or ""
     sources_note: str = ""
+    #: marks whose sentences ``on_unsupported = "drop"`` removed (offsets refer to the text before removal)
+    dropped: tuple[Mark, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -404,8 +408,8 @@ class RunOptions:
     """Per-run choices that are not part of the template: sampling defaults and where the model came from.
 
     ``seed``/``temperature`` apply to sections that do not set their own (choice sections default to 0, greedy).
-    ``strict_grounding`` (``--strict-grounding``): a document with any figure the data does not support
-    (:mod:`docgen.grounding`) fails instead of being written. ``strict_images`` (``--strict-images``): a
+    ``strict_grounding`` (``--strict-grounding``): a document with any mark of the claim check
+    (:mod:`docgen.claims`) fails instead of being written. ``strict_images`` (``--strict-images``): a
     picture the data names that is missing or unreadable fails the document instead of showing a placeholder.
     """
 
@@ -417,6 +421,9 @@ class RunOptions:
     #: reference files or folders added for this run (``--refs``, the GUI's References pane), besides the
     #: template's own, the site's and the user's (:func:`docgen.refs.reference_files`)
     references: tuple[Path, ...] = ()
+    #: what to do with sentences the claim check marks: "mark" | "drop" | "fail"; "" = the template's choice
+    #: (``[checks] on_unsupported``), else "mark" (:mod:`docgen.sections.checks`)
+    on_unsupported: str = ""
 
 
 @dataclass

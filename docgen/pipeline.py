@@ -11,10 +11,12 @@ Each stage is a function of the package that owns it; this module only orders th
 3. declared aggregates over the (extended) rows (:func:`docgen.context.add_aggregates`);
 4. document sections (:mod:`docgen.sections.document`), sharing one prompt prefix (KV cache reuse), unless the
    caller supplies the text (GUI edits and locked sections: ``fixed_sections``);
-5. the grounding check (:func:`check_grounding`): figures the data does not support become section warnings;
-   then :func:`docgen.sections.checks.refuse_failed`: a section left empty fails the document, and so does an
-   unsupported figure with ``RunOptions.strict_grounding``;
-6. rendering into template.docx and an atomic write, with provenance in the document properties, then the
+5. facts and checks (:mod:`docgen.sections.checks`): the fact sheet, then the claim check of every prose
+   section (marks anchored on sentences; unsupported figures also as warnings), then ``on_unsupported``
+   (mark / drop / fail): an empty section fails the document, and so does any mark with ``fail`` or
+   ``RunOptions.strict_grounding``;
+6. rendering into template.docx (marks become Word comments on their sentences) and an atomic write, with
+   provenance in the document properties, then the
    provenance sidecar ``<stem>.provenance.json`` beside it (:mod:`docgen.provenance`).
 
 ``format = "json"`` sections are generated grammar-constrained by their schema, parsed and validated
@@ -24,7 +26,6 @@ per-row json section stores the parsed object in the row (``row.<id>.<field>``).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import tempfile
@@ -37,18 +38,17 @@ from docgen.version import __version__
 from docgen.cancel import CancelToken
 from docgen.context import add_aggregates, base_context, coerce_field, field_values, output_name
 from docgen.errors import Cancelled, DocgenError, RenderError
-from docgen.grounding import evidence_values, message as grounding_message, unsupported
 from docgen.llm.base import Generator
 from docgen.llm.discovery import file_sha256
 from docgen.llm.fake import example_instance
-from docgen.llm.prompt import build_document_prompts, render_text
+from docgen.llm.prompt import build_document_prompts
 from docgen.llm.schedule import Steps, run_steps
 from docgen.model import DocumentJob, DocumentResult, GenerationParams, RunOptions, SectionResult, SectionSpec
 from docgen.provenance import document_identity, section_params, sidecar, sidecar_path, write_sidecar
 from docgen.refs import document_sources, prompt_sources, record_texts, with_sources
 from docgen.render import render_document
 from docgen.sections import EventCallback, Progress, json_problem, row_section_steps, section_steps
-from docgen.sections.checks import refuse_failed
+from docgen.sections.checks import check_sections, fact_sheet, settle
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +124,8 @@ def document_steps(job: DocumentJob, generator: Generator, out_path: Path | None
     remove = template.references is not None and template.references.unsupported == "remove"
     results.update({sid: with_sources(results[sid], sel, said, remove=remove)
                     for sid, sel in selections.items() if sid in results})
-    check_grounding(job, doc_sections, results, context, prompts)
-    refuse_failed(job, results, options, writing=out_path is not None or out_dir is not None)
+    check_sections(job, doc_sections, results, context, prompts, fact_sheet(job, context))
+    settle(job, doc_sections, results, options, writing=out_path is not None or out_dir is not None)
 
     if out_path is None and out_dir is not None:
         out_path = out_dir / output_name(job, context)
@@ -176,13 +176,14 @@ def write_document(job: DocumentJob, generator: Generator, options: RunOptions, 
     """Render and atomically write the document (its ``[[charts]]`` filled, pictures from the data), then its
     provenance sidecar; returns rendering's warnings (pictures not shown). Raises RenderError, DataError."""
     texts = {s.id: (s.format, results[s.id].text) for s in sections if s.id in results}
+    marks = {sid: r.marks for sid, r in results.items() if r.marks}
     provenance = provenance_for(job, generator, options, results)
     cite = job.template.references is None or job.template.references.citations == "footnotes"
     sources = {sid: r.sources for sid, r in results.items() if r.sources and cite}
     warnings: list[str] = []
     render_document(job.template.docx, context, texts, out_path, provenance=provenance, record=job.record,
                     charts=job.template.charts, dataset=job.dataset, strict_images=options.strict_images,
-                    warnings=warnings, sources=sources)
+                    warnings=warnings, sources=sources, marks=marks)
     ordered = tuple(results[s.id] for s in job.template.sections if s.id in results)
     write_document_sidecar(out_path, provenance, ordered, job.template, time.perf_counter() - started)
     return tuple(warnings)
@@ -201,35 +202,6 @@ def write_document_sidecar(out_path: Path, provenance: Mapping[str, str], result
             raise RenderError(f"Writing the provenance file {sidecar_path(out_path)} failed: "
                               f"{exc.strerror or exc}; the document was removed. Check the output folder.") from exc
         raise
-
-
-def check_grounding(job: DocumentJob, sections: Sequence[SectionSpec], results: dict[str, SectionResult],
-                    context: Mapping[str, Any], prompts: Sequence[Any]) -> None:
-    """Run the grounding check (:mod:`docgen.grounding`) on every markdown/text section in ``results``, in place:
-    unsupported figures go to ``ungrounded`` and, as messages, after the existing ``warnings``.
-
-    Edited and locked sections are checked too (the reviewer sees a figure they typed that the data does not
-    hold; with ``--strict-grounding`` it fails the document like a generated one). Evidence: the context
-    (fields, aggregates, rows) and the prompt text the model was shown (or the rendered ``[prompt] context``
-    when no section was generated).
-    """
-    todo = [s for s in sections if s.format in ("markdown", "text") and s.id in results and results[s.id].text]
-    if not todo:
-        return
-    texts = [m.content for p in prompts for m in p.messages]
-    if not texts and job.template.context:
-        try:
-            texts = [render_text(job.template.context, context, what="[prompt] context", record=job.record)]
-        except DocgenError:
-            texts = []
-    evidence = evidence_values(context, texts)
-    for spec in todo:
-        r = results[spec.id]
-        claims = unsupported(r.text, evidence)
-        if claims:
-            results[spec.id] = dataclasses.replace(
-                r, warnings=r.warnings + tuple(grounding_message(c, spec.id) for c in claims),
-                ungrounded=tuple(c.text for c in claims))
 
 
 def provenance_for(job: DocumentJob, generator: Generator, options: RunOptions,

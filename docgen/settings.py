@@ -70,6 +70,8 @@ class Settings:
       server, or sequences a local backend decodes together; 0 (default) lets the backend choose
       (``generator.suggested_jobs``: a server's slot count, the local engine's by cores and context).
     - ``log_level``: level of docgen.log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
+    - ``on_unsupported``: what to do with sentences the claim check marks: ``mark`` (a Word comment),
+      ``drop`` (remove them) or ``fail`` (do not write the document); empty means the template's choice.
     - ``template_dirs``: extra template folders added to the catalog (after the site folder, before the user's).
     - ``allowed_backends`` / ``allow_remote``: policy only (see :data:`POLICY_ONLY`).
     - ``allow_downloads``: policy only; ``false`` means docgen never downloads a model (``docgen models download``
@@ -87,6 +89,7 @@ class Settings:
     output_dir: str = ""
     backend: str = "llamacpp"
     log_level: str = "INFO"
+    on_unsupported: str = ""
     template_dirs: tuple[str, ...] = ()
     server_url: str = ""
     server_model: str = ""
@@ -206,6 +209,9 @@ def _validated(values: dict[str, Any], origin: object, where: Any = None) -> dic
     if out.get("server_url") and not re.match(r"https?://[^/\s]+", out["server_url"]):
         raise DocgenError(f"{at('server_url')}: server_url must start with http:// or https:// and name a host, "
                           f"got {out['server_url']!r} (for example http://127.0.0.1:8080/v1).")
+    if out.get("on_unsupported") not in (None, "", "mark", "drop", "fail"):
+        raise DocgenError(f"{at('on_unsupported')}: on_unsupported must be mark, drop or fail (or empty for the "
+                          f"template's choice), got {out['on_unsupported']!r}.")
     if "n_ctx" in out and not 256 <= out["n_ctx"] <= 131072:
         raise DocgenError(f"{at('n_ctx')}: n_ctx must be between 256 and 131072 tokens, got {out['n_ctx']}.")
     return out

@@ -57,8 +57,12 @@ def _batch_parser() -> argparse.ArgumentParser:
                    help="make every document again, even those an earlier run already wrote from the same inputs")
     p.add_argument("--dry-run", action="store_true", help="check template, data and output names; write nothing")
     p.add_argument("--strict-grounding", action="store_true",
-                   help="fail a document whose generated text has a figure not found in the data (default: write "
-                   "it and list the figures in the report)")
+                   help="fail a document when the claim check marks any sentence (a figure not in the data, a "
+                   "figure of the wrong entity, an invented name, an echo, a promise the template does not make)")
+    p.add_argument("--on-unsupported", choices=("mark", "drop", "fail"),
+                   help="what to do with marked sentences: mark (Word comment, the default), drop (remove the "
+                   "sentence, say so in the report) or fail (do not write the document); default: the "
+                   "template's choice")
     p.add_argument("--strict-images", action="store_true",
                    help="fail a document when a picture its data names is missing or unreadable (default: write it "
                    "with a placeholder and a warning in the report)")
@@ -196,7 +200,8 @@ def run_batch_command(argv: Sequence[str]) -> int:
     try:
         options = RunOptions(seed=settings.seed, temperature=settings.temperature,
                              strict_grounding=args.strict_grounding, strict_images=args.strict_images,
-                             references=tuple(r.resolve() for r in args.refs))
+                             references=tuple(r.resolve() for r in args.refs),
+                             on_unsupported=args.on_unsupported or settings.on_unsupported)
         report = run_batch(template, dataset, generator, args.out, values=values, options=options,
                            on_event=progress, cancel=cancel, dry_run=args.dry_run, width=settings.jobs or getattr(generator, "suggested_jobs", 1),
                            shard=shard,
@@ -246,10 +251,7 @@ def _finish(args: argparse.Namespace, report: Any, progress: _Progress, generato
               f"(e.g. {report.replaced[0]}).", file=sys.stderr)
     if report.report_error:
         print(f"docgen: error: the report was not written: {report.report_error}", file=sys.stderr)
-    ungrounded = sum(len(s.ungrounded) for d in report.documents for s in d.sections)
-    if ungrounded:
-        print(f"docgen: warning: {ungrounded} figure(s) in generated text not found in the data; see 'ungrounded' "
-              "in the report (--strict-grounding fails such documents).", file=sys.stderr)
+    print_marks(report, file=sys.stderr)
     if model_warnings and not args.dry_run:
         print(f"docgen: warning: written with {generator.name}, which has no chat template (a base model?): read "
               "every section before using these documents.", file=sys.stderr)
@@ -288,3 +290,35 @@ def _export_pdfs(report: Any, cancel: CancelToken) -> int:
         for err in failed:
             print(f"  {err}", file=sys.stderr)
     return len(failed)
+
+
+_KIND_WORDS = {"unsupported": "figure(s) not found in the data", "misattributed": "figure(s) of the wrong entity",
+               "derived": "computed figure(s) not in the data", "entity": "unknown value(s)",
+               "name": "invented name(s)", "echo": "echo(es) of the prompt", "markup": "chat markup",
+               "placeholder": "placeholder(s)", "commitment": "promise(s) the template does not make",
+               "empty": "empty section(s)"}
+
+
+def print_marks(report: Any, file: Any) -> None:
+    """The summary of the claim check: per written document with marks, how many and of which kinds, and
+    where to look (the comments in the .docx, the report); the dropped sentences, if any."""
+    from collections import Counter
+
+    lines = []
+    for d in report.documents:
+        kinds = Counter(m.kind for s in d.sections for m in s.marks)
+        dropped = sum(len(s.dropped) for s in d.sections)
+        if not kinds and not dropped:
+            continue
+        name = d.path.name if d.path else f"document {d.index + 1}"
+        parts = ", ".join(f"{n} {_KIND_WORDS.get(k, k)}" for k, n in kinds.most_common())
+        note = f"{sum(kinds.values())} marked sentence(s) ({parts})" if kinds else ""
+        if dropped:
+            note += ("; " if note else "") + f"{dropped} sentence(s) removed"
+        lines.append(f"  {name}: {note}")
+    if lines:
+        print(f"docgen: warning: the claim check marked {len(lines)} document(s); each marked sentence has a "
+              "Word comment by 'docgen check' and is listed under 'marks' in the report (--strict-grounding "
+              "fails such documents):", file=file)
+        for line in lines:
+            print(line, file=file)

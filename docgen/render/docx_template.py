@@ -46,11 +46,12 @@ from markupsafe import Markup
 
 from docgen.errors import DocgenError, RenderError, TemplateError, TemplateNotFound
 from docgen.jinja import make_environment
-from docgen.model import ChartSpec, Dataset
+from docgen.model import ChartSpec, Dataset, Mark
 from docgen.render import errors_map
 from docgen.render.images import ImageSource, as_block, as_run
 from docgen.render.atomic import atomic_write, prepare_folder
 from docgen.render.citations import Footnotes
+from docgen.render.comments import CLOSE, OPEN, anchor_comments, wrap_marked
 from docgen.render.finish import finish_document
 from docgen.render.fragment import Fragment
 from docgen.render.markdown import MarkdownWriter, StyleMap, _Fmt, markdown_to_plain
@@ -294,13 +295,15 @@ class _SectionCitations:
 
 
 def build_sections(tpl: DocgenTemplate, sections: Mapping[str, tuple[str, str]],
-                   footnotes: Footnotes | None = None) -> dict[str, Any]:
+                   footnotes: Footnotes | None = None,
+                   marks: Mapping[str, Sequence[Mark]] | None = None) -> dict[str, Any]:
     """Section id -> :class:`SectionText` (plain text + Word XML block), built into ``tpl``'s document.
 
     ``format`` is "markdown" (parsed by :mod:`.markdown`), "text" (paragraphs/line breaks, no Markdown),
     "choice" (one paragraph of the text as is) or "json": the parsed JSON (:func:`json_section`; one paragraph
     of the text as is when it does not parse). Unknown formats raise RenderError. With ``footnotes``, ``[n]``
-    citations in markdown sections become footnote references (:mod:`.citations`)."""
+    citations in markdown sections become footnote references (:mod:`.citations`). ``marks`` (section id ->
+    claim-check marks on that section's text) become Word comments on their sentences (:mod:`.comments`)."""
     doc = tpl.get_docx()
     styles = StyleMap(doc)
     numbering: ListNumbering | None = None
@@ -310,7 +313,13 @@ def build_sections(tpl: DocgenTemplate, sections: Mapping[str, tuple[str, str]],
         if data is not None:
             out[str(sid)] = data
             continue
-        text = sanitize_text(text or "")
+        groups: list = []
+        section_marks = [m for m in (marks or {}).get(str(sid), ()) if m.end > m.start]
+        if section_marks and fmt in ("markdown", "text"):
+            text, groups = wrap_marked(text or "", section_marks)
+        else:
+            text = (text or "").replace(OPEN, "").replace(CLOSE, "")
+        text = sanitize_text(text)
         sub = Fragment(doc)
         if fmt == "markdown" and numbering is None:
             numbering = ListNumbering(doc.part)
@@ -327,6 +336,9 @@ def build_sections(tpl: DocgenTemplate, sections: Mapping[str, tuple[str, str]],
             plain = text.strip()
         else:
             raise RenderError(f"Section '{sid}' has format '{fmt}'; expected markdown, text, choice or json.")
+        if groups:
+            anchor_comments(doc, sub._element, groups)
+            plain = plain.replace(OPEN, "").replace(CLOSE, "")
         out[str(sid)] = SectionText(plain, sub.xml())
     return out
 
@@ -388,6 +400,7 @@ def render_document(
     strict_images: bool = False,
     warnings: list[str] | None = None,
     sources: Mapping[str, Sequence[Any]] | None = None,
+    marks: Mapping[str, Sequence[Mark]] | None = None,
 ) -> Path:
     """Render template ``docx_path`` with ``context`` and ``sections`` and write ``out_path`` atomically.
 
@@ -400,6 +413,8 @@ def render_document(
     become footnotes in the template's footnote styles (:mod:`.citations`), and ``context["sources"]`` holds
     them for tags (:class:`SourceList`: ``{{p sources.body.quote }}`` quotes the best-matching passage with its
     footnote).
+    ``marks`` (section id -> :class:`~docgen.model.Mark` s on that section's text) become Word comments by
+    "docgen check" on the marked sentences, with a highlight (:mod:`.comments`).
 
     Charts and pictures: ``charts`` (the manifest's ``[[charts]]``) are filled from ``context``
     (:func:`.charts.bind_charts`); ``{{ image(...) }}`` paths are relative to ``dataset``'s folder and failures
@@ -419,7 +434,7 @@ def render_document(
     notes: list[str] = [] if warnings is None else warnings
     try:
         footnotes = Footnotes(tpl.get_docx(), sources) if sources else None
-        ctx["sections"] = build_sections(tpl, sections, footnotes)
+        ctx["sections"] = build_sections(tpl, sections, footnotes, marks)
         ctx["sources"] = source_values(tpl, sources or {}, footnotes)
         env = template_environment()
         env.filters["docgen_run"] = tpl.run_filter

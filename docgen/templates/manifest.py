@@ -136,6 +136,13 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                 "unsupported": {"enum": ["mark", "remove"]},
             },
         },
+        "checks": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "on_unsupported": {"enum": ["mark", "drop", "fail"]},
+            },
+        },
         "aggregates": {
             "type": "array",
             "items": {
@@ -397,6 +404,7 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
         references=references,
         computed=computed, missing_values=tuple(data_table["missing_values"]) if "missing_values" in data_table
         else None,
+        on_unsupported=data.get("checks", {}).get("on_unsupported", ""),
     )
 
 

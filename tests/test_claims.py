@@ -1,0 +1,173 @@
+"""The claim check (docgen.claims) and what it does to the written .docx: Word comments anchored on the marked
+sentence, ``drop`` removing exactly that sentence, ``fail`` and ``--strict-grounding`` refusing the document,
+the report and the CLI summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from docgen.batch import REPORT_NAME, run_batch
+from docgen.llm.fake import FakeGenerator
+from docgen.model import RunOptions
+from docgen.pipeline import DocumentJob, generate
+from docgen.render import read_back
+from docgen.render.comments import AUTHOR, read_comments
+from docgen.sources import load_dataset
+from docgen.templates.catalog import resolve
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def marks_of(template_id: str, text: str, section: str | None = None, row: int | None = None):
+    template = resolve(template_id)
+    data = load_dataset(template.root / "sample.csv")
+    if template.mode == "rows" and row is None:
+        row = 0
+    result = generate(DocumentJob(template, data, row_index=row), FakeGenerator(text))
+    by_id = {s.id: s for s in result.sections}
+    return by_id[section or next(s.id for s in template.sections if s.format == "markdown")]
+
+
+def kinds(result) -> list[tuple[str, str]]:
+    return [(m.kind, m.claim) for m in result.marks]
+
+
+def test_a_figure_of_another_region_is_misattributed_and_the_comment_says_what_the_data_says():
+    r = marks_of("sales-report", "The Central region kept a profit margin of 29.5% over the period.")
+    (m,) = r.marks
+    assert (m.kind, m.claim) == ("misattributed", "29.5%")
+    assert "East's share of sales (29.5%)" in m.message
+    assert "Central's profit as a share of sales: 7.9%" in m.evidence
+    assert r.text[m.start:m.end] == m.sentence
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The North region has also made significant strides this year.", ("entity", "North")),
+    ("The strongest region was Technology by a wide margin.", ("entity", "Technology")),
+    ("Superstore is a renowned retailer in the city of Paris, praised by its staff.", ("name", "Paris")),
+    ("Its Michelin-starred service impressed the managers most.", ("name", "Michelin-starred")),
+    ("Overall profit margin was 14.9% for the whole period.", ("misattributed", "14.9%")),
+    ("West's sales rose by 31.6% compared to last year.", ("derived", "31.6%")),
+    ("Total sales reached $2.1 billion over the period.", ("unsupported", "$2.1 billion")),
+])
+def test_each_kind_of_problem_is_marked(text, expected):
+    assert expected in kinds(marks_of("sales-report", text))
+
+
+@pytest.mark.parametrize("text", [
+    "The West was the strongest region with sales of $725,457.82, or 31.6% of the total.",
+    "East followed closely with $678,781.24 (29.5% of total) and a profit of $91,522.78.",
+    "Copiers were the most profitable sub-category at $55,617.82, ahead of Phones at $44,515.73.",
+    "Tables lost -$17,725.48, the largest loss of any sub-category.",
+    "Superstore's overall profit margin was 12.5% on total sales of $2,297,200.86.",
+    "Technology led the categories; Furniture's thin margin is the main concern.",
+])
+def test_true_sentences_are_not_marked(text):
+    assert kinds(marks_of("sales-report", text)) == []
+
+
+def test_letters_promising_what_the_template_does_not_offer_are_marked():
+    text = ("We are sorry the player fails on dual-layer discs. We will send you a free replacement or a full "
+            "refund; please contact support@example.com quoting your ticket.\n\n"
+            "We can also give you a 20% discount, and we will call you within 24 hours at +1 555 010 2020. "
+            "We sincerely apologize that we cannot provide this service.")
+    found = kinds(marks_of("service-reply", text))
+    assert ("commitment", "discount") in found and ("commitment", "within 24 hours") in found
+    assert ("commitment", "+1 555 010 2020") in found
+    assert any(k == "commitment" and "cannot provide" in c for k, c in found)
+    assert not any("free replacement" in c or "support@example.com" in c for _k, c in found)
+    assert not any(c in ("555", "2020") for _k, c in found)  # a phone number's digits are not figures
+
+
+def test_an_echoed_instruction_never_reaches_the_document(tmp_path):
+    echo = "One paragraph on the overall mood with counts, followed by a bullet list of main complaints and praises."
+    template = resolve("sentiment-report")
+    data = load_dataset(template.root / "sample.csv")
+    text = f"{echo}\n\nCustomers of the product write about it at length, with mixed feelings."
+    report = run_batch(template, data, FakeGenerator(text), tmp_path)
+    (doc,) = report.documents
+    assert doc.ok, doc.error
+    body = read_back(doc.path).text
+    assert "One paragraph on the overall mood" not in body
+    assert "Customers of the product write about it at length" in body
+    summary = {s.id: s for s in doc.sections}["summary"]
+    assert [m.kind for m in summary.dropped] == ["echo"]
+
+
+WRONG = ("The West was the strongest region with sales of $725,457.82. The North region grew faster than any "
+         "other. Tables lost -$17,725.48.")
+
+
+def _write(tmp_path, options=RunOptions()):
+    template = resolve("sales-report")
+    data = load_dataset(template.root / "sample.csv")
+    return run_batch(template, data, FakeGenerator(WRONG), tmp_path, options=options)
+
+
+def test_mark_puts_a_comment_by_docgen_check_on_exactly_the_marked_sentence(tmp_path):
+    report = _write(tmp_path)
+    (doc,) = report.documents
+    assert doc.ok
+    comments = read_comments(doc.path)
+    assert len(comments) == 2  # the North sentence, in each of the two sections
+    for author, text, anchored in comments:
+        assert author == AUTHOR
+        assert anchored == "The North region grew faster than any other."
+        assert "no region 'North'" in text and "Central, East" in text or "South, West" in text
+    body = read_back(doc.path).text
+    assert "The West was the strongest region with sales of $725,457.82." in body  # true sentences stay
+
+
+def test_drop_removes_exactly_the_marked_sentence_and_the_report_says_so(tmp_path):
+    report = _write(tmp_path, RunOptions(on_unsupported="drop"))
+    (doc,) = report.documents
+    assert doc.ok
+    body = read_back(doc.path).text
+    assert "North" not in body
+    assert "The West was the strongest region with sales of $725,457.82. Tables lost -$17,725.48." in body
+    assert read_comments(doc.path) == []
+    data = json.loads((tmp_path / REPORT_NAME).read_text(encoding="utf-8"))
+    summary = data["documents"][0]["sections"][0]
+    assert [m["claim"] for m in summary["dropped"]] == ["North"] and summary["marks"] == []
+    assert any("removed 1 marked sentence" in w for w in summary["warnings"])
+
+
+@pytest.mark.parametrize("options", [RunOptions(on_unsupported="fail"), RunOptions(strict_grounding=True)])
+def test_fail_and_strict_grounding_refuse_a_document_with_any_mark(tmp_path, options):
+    report = _write(tmp_path, options)
+    (doc,) = report.documents
+    assert not doc.ok and not list(tmp_path.glob("*.docx"))
+    assert "'North'" in doc.error and "section 'summary'" in doc.error
+
+
+def test_the_manifest_chooses_and_the_user_overrides(tmp_path):
+    import dataclasses
+
+    template = dataclasses.replace(resolve("sales-report"), on_unsupported="fail")
+    data = load_dataset(template.root / "sample.csv")
+    refused = run_batch(template, data, FakeGenerator(WRONG), tmp_path / "a")
+    assert not refused.documents[0].ok
+    written = run_batch(template, data, FakeGenerator(WRONG), tmp_path / "b",
+                        options=RunOptions(on_unsupported="mark"))
+    assert written.documents[0].ok
+
+
+def test_the_report_lists_marks_per_section_and_the_cli_counts_them(tmp_path, monkeypatch, capsys):
+    from docgen import cli
+    import docgen.llm.fake as fake
+
+    monkeypatch.setattr(fake, "DEFAULT_REPLY", WRONG)
+    sample = ROOT / "templates" / "sales-report" / "sample.csv"
+    args = ["--template", "sales-report", "--data", str(sample), "--backend", "fake", "-q"]
+    assert cli.main([*args, "--out", str(tmp_path / "a")]) == cli.EXIT_OK
+    err = capsys.readouterr().err
+    assert "sales-report-Superstore-2014-2017.docx: 2 marked sentence(s) (2 unknown value(s))" in err
+    data = json.loads((tmp_path / "a" / REPORT_NAME).read_text(encoding="utf-8"))
+    assert data["documents"][0]["marks"] == 2
+    mark = data["documents"][0]["sections"][0]["marks"][0]
+    assert mark["kind"] == "entity" and mark["sentence"] == "The North region grew faster than any other."
+    assert cli.main([*args, "--out", str(tmp_path / "b"), "--on-unsupported", "drop"]) == cli.EXIT_OK
+    assert cli.main([*args, "--out", str(tmp_path / "c"), "--strict-grounding"]) == cli.EXIT_SOME_FAILED
