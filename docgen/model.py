@@ -214,6 +214,8 @@ class TemplateSpec:
     references: ReferencesSpec | None = None
     #: ``[checks] on_unsupported``: "mark" | "drop" | "fail" ("" = mark); see :mod:`docgen.sections.checks`
     on_unsupported: str = ""
+    #: ``[checks] candidates``: candidates per markdown/text section (0 = the default, 3)
+    candidates: int = 0
 
 
 @dataclass(frozen=True)
@@ -424,6 +426,9 @@ class RunOptions:
     #: what to do with sentences the claim check marks: "mark" | "drop" | "fail"; "" = the template's choice
     #: (``[checks] on_unsupported``), else "mark" (:mod:`docgen.sections.checks`)
     on_unsupported: str = ""
+    #: candidates drawn per markdown/text section (the fewest marks wins); 0 = the template's
+    #: ``[checks] candidates``, else 3 (:mod:`docgen.sections.document`)
+    candidates: int = 0
 
 
 @dataclass

@@ -48,7 +48,7 @@ from docgen.provenance import document_identity, section_params, sidecar, sideca
 from docgen.refs import document_sources, prompt_sources, record_texts, with_sources
 from docgen.render import render_document
 from docgen.sections import EventCallback, Progress, json_problem, row_section_steps, section_steps
-from docgen.sections.checks import check_sections, fact_sheet, settle
+from docgen.sections.checks import Checker, check_sections, fact_sheet, settle
 
 log = logging.getLogger(__name__)
 
@@ -115,16 +115,19 @@ def document_steps(job: DocumentJob, generator: Generator, out_path: Path | None
     own, shared = prompt_sources(selections, wanted)
     prompts = build_document_prompts(template, wanted, context, generator, record=job.record, sources=own,
                                      shared_sources=shared) if wanted else []
+    checker = Checker(job, context, prompts, fact_sheet(job, context))
+    together = getattr(generator, "generate_many", None) is not None
     for si, prompt in enumerate(prompts):
         if cancel:
             cancel.raise_if_cancelled()
-        results[prompt.section.id] = yield from section_steps(job, prompt, options, progress, si, len(prompts))
+        results[prompt.section.id] = yield from section_steps(job, prompt, options, progress, si, len(prompts),
+                                                              judge=checker.judge, together=together)
     results.update(fixed_results(job))
     said = record_texts(context, doc_sections, job.record) if selections else []
     remove = template.references is not None and template.references.unsupported == "remove"
     results.update({sid: with_sources(results[sid], sel, said, remove=remove)
                     for sid, sel in selections.items() if sid in results})
-    check_sections(job, doc_sections, results, context, prompts, fact_sheet(job, context))
+    check_sections(job, doc_sections, results, context, prompts, checker=checker)
     settle(job, doc_sections, results, options, writing=out_path is not None or out_dir is not None)
 
     if out_path is None and out_dir is not None:

@@ -171,3 +171,42 @@ def test_the_report_lists_marks_per_section_and_the_cli_counts_them(tmp_path, mo
     assert mark["kind"] == "entity" and mark["sentence"] == "The North region grew faster than any other."
     assert cli.main([*args, "--out", str(tmp_path / "b"), "--on-unsupported", "drop"]) == cli.EXIT_OK
     assert cli.main([*args, "--out", str(tmp_path / "c"), "--strict-grounding"]) == cli.EXIT_SOME_FAILED
+
+
+# -- verified generation: k candidates, the fewest marks wins ----------------------------------------------------
+
+class SeededFake(FakeGenerator):
+    """Replies by seed (what a sampling model does), optionally decoding several requests in one call."""
+
+    def __init__(self, by_seed, *, many=False):
+        super().__init__("unused")
+        self.by_seed, self.seeds, self.rounds = by_seed, [], []
+        if many:
+            self.generate_many = self._many
+
+    def generate(self, messages, params, **kw):
+        self.seeds.append(params.seed)
+        self._script = self.by_seed.get(params.seed, "Sales were steady over the period for the company.")
+        return super().generate(messages, params, **kw)
+
+    def _many(self, requests, *, on_token=None, cancel=None):
+        self.rounds.append(len(requests))
+        return [self.generate(r.messages, r.params, choices=r.choices, cancel=cancel) for r in requests]
+
+
+BY_SEED = {42: "The North region grew. The South region grew too, said our staff in Paris.",
+           43: "The West was the strongest region with sales of $725,457.82.",
+           44: "The North region grew faster than the others."}
+
+
+@pytest.mark.parametrize("many, seeds", [(False, [42, 43]), (True, [42, 43, 44])])
+def test_the_candidate_with_the_fewest_marks_is_kept(tmp_path, many, seeds):
+    template = resolve("sales-report")
+    gen = SeededFake(BY_SEED, many=many)
+    data = load_dataset(template.root / "sample.csv")
+    result = generate(DocumentJob(template, data, only_sections=["summary"]), gen, options=RunOptions(candidates=3))
+    (summary,) = result.sections
+    assert summary.text == BY_SEED[43] and summary.marks == () and summary.params.seed == 43
+    assert gen.seeds == seeds  # in turn: stops at the first candidate without marks; together: all three at once
+    assert gen.rounds == ([3] if many else [])
+    assert any("kept candidate 2 of" in w for w in summary.warnings)

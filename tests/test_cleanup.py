@@ -159,9 +159,10 @@ def test_ordinary_sentences_are_not_preambles(text):
     assert clean_text(text).text == text
 
 
-def _empty_run(tmp_path, replies):
+def _empty_run(tmp_path, replies, candidates=1):
     from docgen.batch import run_batch
     from docgen.llm.fake import FakeGenerator
+    from docgen.model import RunOptions
     from docgen.sources import load_dataset
     from docgen.templates.catalog import resolve
 
@@ -173,16 +174,18 @@ def _empty_run(tmp_path, replies):
     def script(messages):
         calls.append(messages)
         return replies[min(len(calls), len(replies)) - 1]
-    return run_batch(template, data, FakeGenerator(script), tmp_path), calls
+    return run_batch(template, data, FakeGenerator(script), tmp_path,
+                     options=RunOptions(candidates=candidates)), calls
 
 
 @pytest.mark.parametrize("replies", [
     ["   \n ", "\n"],                                          # whitespace only, twice
     ["Done. <|im_end|> <|im_start|>user", "<|eot_id|><|start_header_id|>assistant"],  # a base model's markup
 ])
-def test_a_section_left_empty_after_the_retry_fails_its_document(tmp_path, replies):
-    report, calls = _empty_run(tmp_path, replies)
-    assert len(calls) == 2  # one retry
+@pytest.mark.parametrize("candidates, attempts", [(1, 2), (3, 3)])
+def test_a_section_left_empty_after_the_retry_fails_its_document(tmp_path, replies, candidates, attempts):
+    report, calls = _empty_run(tmp_path, replies, candidates)
+    assert len(calls) == attempts  # one candidate: one retry; three candidates: no usable one among them
     (doc,) = report.documents
     assert not doc.ok and not list(tmp_path.glob("*.docx"))
     assert "section 'Letter body'" in doc.error and "row 2 of sample.csv" in doc.error

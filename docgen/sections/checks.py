@@ -91,40 +91,63 @@ def _data_texts(job: DocumentJob, context: Mapping[str, Any]) -> list[str]:
     return texts
 
 
+class Checker:
+    """The claim check of one document, built once (evidence, vocabulary and fact sheet are per document) and
+    used for every candidate and section: :meth:`marks` of a section's text, :meth:`judge` to score a
+    candidate. Evidence: the context (fields, aggregates, rows), the prompts the model was shown (or the
+    rendered ``[prompt] context`` when no section was generated), the fact sheet and ``passages``
+    (reference documents)."""
+
+    def __init__(self, job: DocumentJob, context: Mapping[str, Any], prompts: Sequence[Any],
+                 sheet: FactSheet | None = None, passages: Sequence[Passage] = ()) -> None:
+        self.job, self.sheet, self.passages = job, sheet, tuple(passages)
+        self.prompts = {p.section.id: p for p in prompts}
+        texts = [m.content for p in prompts for m in p.messages]
+        if not texts and job.template.context:
+            try:
+                texts = [render_text(job.template.context, context, what="[prompt] context", record=job.record)]
+            except DocgenError:
+                texts = []
+        self.evidence = evidence_values(context, [*texts, *(p.text for p in passages)])
+        self.vocab = vocabulary([*_data_texts(job, context), *texts, job.template.system_prompt,
+                                 *(p.text + " " + p.title for p in passages)])
+        self.offers = None
+        if job.template.mode == "rows":
+            self.offers = "; ".join(f"{f.label}: {context.get(f.name)}" for f in job.template.fields
+                                    if context.get(f.name) not in (None, ""))
+        self.whole = "\n".join(texts)
+        self.system = template_words(job.template.system_prompt or DEFAULT_SYSTEM)
+
+    def sources(self, spec: SectionSpec) -> Sources:
+        """What section ``spec``'s text may rely on."""
+        prompt = self.prompts.get(spec.id)
+        return Sources(evidence=self.evidence, facts=self.sheet, instruction=template_words(spec.prompt),
+                       system=self.system, prompt=_prompt_text(prompt) if prompt else self.whole,
+                       vocabulary=self.vocab, passages=self.passages, offers=self.offers)
+
+    def marks(self, spec: SectionSpec, text: str) -> list[Mark]:
+        """The claim check's marks of ``text`` as section ``spec``."""
+        return check_text(text, self.sources(spec))
+
+    def judge(self, spec: SectionSpec, text: str) -> int:
+        """A candidate's score: how many marks its text has (fewer is better)."""
+        return len(self.marks(spec, text))
+
+
 def check_sections(job: DocumentJob, sections: Sequence[SectionSpec], results: dict[str, SectionResult],
                    context: Mapping[str, Any], prompts: Sequence[Any], sheet: FactSheet | None = None,
-                   passages: Sequence[Passage] = ()) -> None:
+                   passages: Sequence[Passage] = (), checker: Checker | None = None) -> None:
     """The checks stage, in place on ``results``: marks, ``ungrounded`` and figure ``warnings`` for every
-    markdown/text section with text (module docstring). Evidence: the context (fields, aggregates, rows), the
-    prompts the model was shown (or the rendered ``[prompt] context`` when no section was generated), the
-    fact sheet and ``passages`` (reference documents). An ``empty`` mark already on a result is kept."""
+    markdown/text section with text (module docstring; evidence as :class:`Checker`). An ``empty`` mark
+    already on a result is kept."""
     todo = [s for s in sections if s.format in ("markdown", "text") and s.id in results and results[s.id].text]
     if not todo:
         return
-    by_id = {p.section.id: p for p in prompts}
-    texts = [m.content for p in prompts for m in p.messages]
-    if not texts and job.template.context:
-        try:
-            texts = [render_text(job.template.context, context, what="[prompt] context", record=job.record)]
-        except DocgenError:
-            texts = []
-    evidence = evidence_values(context, [*texts, *(p.text for p in passages)])
-    vocab = vocabulary([*_data_texts(job, context), *texts, job.template.system_prompt,
-                        *(p.text + " " + p.title for p in passages)])
-    offers = None
-    if job.template.mode == "rows":
-        offers = "; ".join(f"{f.label}: {context.get(f.name)}" for f in job.template.fields
-                           if context.get(f.name) not in (None, ""))
-    whole = "\n".join(texts)
-    system = template_words(job.template.system_prompt or DEFAULT_SYSTEM)
+    checker = checker or Checker(job, context, prompts, sheet, passages)
     for spec in todo:
         r = results[spec.id]
-        prompt = by_id.get(spec.id)
-        sources = Sources(evidence=evidence, facts=sheet, instruction=template_words(spec.prompt), system=system,
-                          prompt=_prompt_text(prompt) if prompt else whole, vocabulary=vocab, passages=passages,
-                          offers=offers)
-        marks = tuple(m for m in r.marks if m.kind == "empty") + tuple(check_text(r.text, sources))
-        claims = unsupported(r.text, evidence)
+        marks = tuple(m for m in r.marks if m.kind == "empty") + tuple(checker.marks(spec, r.text))
+        claims = unsupported(r.text, checker.evidence)
         results[spec.id] = dataclasses.replace(
             r, marks=marks, ungrounded=tuple(c.text for c in claims),
             warnings=tuple(w for w in r.warnings if " is not in the data (section " not in w)
@@ -212,4 +235,4 @@ def refuse_failed(job: DocumentJob, results: Mapping[str, SectionResult], option
                           "on_unsupported = \"mark\" to write them with comments.")
 
 
-__all__ = ["fact_sheet", "check_sections", "settle", "refuse_failed", "on_unsupported_for", "ON_UNSUPPORTED"]
+__all__ = ["Checker", "fact_sheet", "check_sections", "settle", "refuse_failed", "on_unsupported_for", "ON_UNSUPPORTED"]

@@ -1,24 +1,47 @@
 """Document-level sections: one section's text from its prompt (the "candidates" stage of the pipeline).
 
-Markdown/text replies are cleaned (:func:`docgen.llm.cleanup.clean_text`); when cleaning leaves nothing (all
-echo, repeats or chat markup) or fewer words than the section's ``min_words``, the section is generated once
-more with seed + 1. A section still empty then carries an ``empty`` :class:`~docgen.model.Mark` (its text, if
-any, is kept for the reviewer) and fails its document when it is written (:mod:`docgen.sections.checks`):
-never a silent blank. Choice replies are used as given (the backend constrains them); json replies go through
+Markdown/text sections are drawn as k candidates (verified generation, :func:`section_steps`): each is cleaned
+(:func:`docgen.llm.cleanup.clean_text`) and checked, and the one with the fewest claim-check marks is kept. A
+candidate that cleaning leaves empty (all echo, repeats or chat markup) or shorter than the section's
+``min_words`` never wins over a usable one; with k = 1 it is retried once with seed + 1. A section with no
+usable candidate carries an ``empty`` :class:`~docgen.model.Mark` (its text, if any, is kept for the reviewer)
+and fails its document when it is written (:mod:`docgen.sections.checks`): never a silent blank. Choice
+replies are used as given (the backend constrains them); json replies go through
 :mod:`docgen.sections.jsonreply`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from docgen.llm.base import Request
-from docgen.llm.cleanup import MIN_WORDS, clean_text, too_short
+from docgen.llm.base import Generation, Request
+from docgen.llm.cleanup import MIN_WORDS, Cleaned, clean_text, too_short
 from docgen.llm.prompt import SectionPrompt
 from docgen.llm.schedule import Steps, ask
 from docgen.model import DocumentJob, GenerationParams, Mark, RunOptions, SectionResult, SectionSpec
 from docgen.sections.jsonreply import json_steps
 from docgen.sections.progress import Progress
+
+
+#: Candidates per markdown/text section when neither the run nor the manifest says (verified generation).
+DEFAULT_CANDIDATES = 3
+#: ``judge(section, text)`` -> the number of claim-check marks of ``text`` (:mod:`docgen.sections.checks`).
+Judge = Callable[[SectionSpec, str], int]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One drawn candidate of a section: its ``index`` (0-based; seed = section seed + index), the raw
+    generation, the cleaned text, whether it is long enough to use and its ``score`` (marks; lower wins)."""
+
+    index: int
+    gen: Generation
+    params: GenerationParams
+    cleaned: Cleaned
+    usable: bool
+    score: int
 
 
 def params_for(section: SectionSpec, options: RunOptions, seed: int | None = None) -> GenerationParams:
@@ -31,56 +54,104 @@ def params_for(section: SectionSpec, options: RunOptions, seed: int | None = Non
                             seed=options.seed if seed is None else seed)
 
 
+def candidates_for(job: DocumentJob, options: RunOptions) -> int:
+    """How many candidates to draw per markdown/text section: the run's ``RunOptions.candidates``, else the
+    manifest's ``[checks] candidates``, else :data:`DEFAULT_CANDIDATES`."""
+    return max(1, options.candidates or getattr(job.template, "candidates", 0) or DEFAULT_CANDIDATES)
+
+
 def section_steps(job: DocumentJob, prompt: SectionPrompt, options: RunOptions, progress: Progress,
-                  index: int, count: int) -> Steps[SectionResult]:
+                  index: int, count: int, *, judge: Judge | None = None, together: bool = False
+                  ) -> Steps[SectionResult]:
     """Write one document-level section (``index`` of ``count``), streaming ``token`` events; returns its
     :class:`SectionResult` with the cleanup's notes and a max_tokens warning in ``warnings``. Backend failures
-    arrive as DocgenError naming the section and the record (:mod:`docgen.llm.schedule`)."""
+    arrive as DocgenError naming the section and the record (:mod:`docgen.llm.schedule`).
+
+    Markdown/text sections are *verified generation*: k candidates (:func:`candidates_for`; seeds ``seed``,
+    ``seed + 1``, ...) are cleaned and scored by ``judge`` (the number of claim-check marks of a text), and the
+    one with the fewest wins (ties: the first; a candidate too short to use never wins over a usable one).
+    With ``together`` (the backend decodes several sequences at once) all k are asked in one yield; else one
+    after the other, stopping at the first candidate without marks (it would win anyway). Only the first
+    candidate streams. With k = 1 an unusable reply is retried once with seed + 1."""
     section = prompt.section
     params = params_for(section, options, job.seeds.get(section.id))
     progress.emit("section_started", section_id=section.id, section=index, sections=count)
     on_token = progress.streamer(section.id, index, count)
     what = f"section '{section.id}' ({job.record})"
-    cleaned = None
     min_words = section.min_words or MIN_WORDS
-    removed: set[str] = set()
-    if section.format == "json":
-        [(gen, params, _value)] = yield from json_steps([(section, prompt.messages, params, job.record)], on_token)
-    else:
-        for attempt in (0, 1):
-            if attempt:
-                params = dataclasses.replace(params, seed=params.seed + 1)
+    if section.format == "json" or section.format not in ("markdown", "text"):
+        if section.format == "json":
+            [(gen, params, _value)] = yield from json_steps([(section, prompt.messages, params, job.record)],
+                                                            on_token)
+        else:
             gen = yield from ask(Request(prompt.messages, params, choices=section.choices, on_token=on_token,
                                          what=what))
-            if section.format not in ("markdown", "text"):
+        text = gen.text.strip()
+        warnings = ("The model stopped at max_tokens; the text may end mid-sentence.",) \
+            if gen.finish_reason == "length" else ()
+        progress.emit("section_done", section_id=section.id, section=index, sections=count, text=text,
+                      tokens=gen.tokens, tokens_per_second=gen.tokens / gen.seconds if gen.seconds else 0.0)
+        return SectionResult(section.id, text, gen.tokens, gen.prompt_tokens, gen.seconds, params,
+                             warnings=warnings)
+
+    k = candidates_for(job, options)
+    source = "\n".join(m.content for m in prompt.messages)
+    drawn: list[Candidate] = []
+
+    def request(i: int) -> Request:
+        return Request(prompt.messages, dataclasses.replace(params, seed=params.seed + i),
+                       on_token=on_token if i == 0 else None, what=what)
+
+    def consider(i: int, gen: Generation) -> Candidate:
+        cleaned = clean_text(gen.text, prompt=source, title=section.title, finish_reason=gen.finish_reason)
+        usable = not too_short(cleaned.text, min_words)
+        score = (judge(section, cleaned.text) if judge and usable else 0) if usable else 10 ** 6
+        c = Candidate(i, gen, dataclasses.replace(params, seed=params.seed + i), cleaned, usable, score)
+        drawn.append(c)
+        return c
+
+    if together and k > 1:
+        gens = yield [request(i) for i in range(k)]
+        for i, gen in enumerate(gens):
+            consider(i, gen)
+    else:
+        for i in range(k):
+            c = consider(i, (yield from ask(request(i))))
+            if c.usable and c.score == 0:
                 break
-            cleaned = clean_text(gen.text, prompt="\n".join(m.content for m in prompt.messages),
-                                 title=section.title, finish_reason=gen.finish_reason)
-            removed.update(cleaned.notes)
-            if not too_short(cleaned.text, min_words):
-                break
-    text = cleaned.text if cleaned is not None else gen.text.strip()
+        if k == 1 and not drawn[0].usable:
+            consider(1, (yield from ask(request(1))))
+    best = min(drawn, key=lambda c: (not c.usable, c.score, c.index))
+    gen, cleaned = best.gen, best.cleaned
+    text = cleaned.text
     warnings: tuple[str, ...] = ()
     if gen.finish_reason == "length":
         warnings = ("The model stopped at max_tokens; the text may end mid-sentence.",)
-    warnings += cleaned.notes if cleaned is not None else ()
+    warnings += cleaned.notes
+    if len(drawn) > 1 and best.usable and judge is not None:
+        warnings += (f"kept candidate {best.index + 1} of {len(drawn)} (seed {best.params.seed}): "
+                     f"{best.score} marked sentence(s); the others had "
+                     f"{', '.join(str(c.score) if c.usable else 'no usable text' for c in drawn if c is not best)}",)
     marks: tuple[Mark, ...] = ()
-    if cleaned is not None and too_short(text, min_words):
-        marks = (empty_mark(section, text, min_words, sorted(removed)),)
+    if not best.usable:
+        removed = sorted({n for c in drawn for n in c.cleaned.notes})
+        marks = (empty_mark(section, text, min_words, removed, len(drawn)),)
+    tokens = sum(c.gen.tokens for c in drawn)
+    seconds = sum(c.gen.seconds for c in drawn)
     progress.emit("section_done", section_id=section.id, section=index, sections=count, text=text,
-                  tokens=gen.tokens, tokens_per_second=gen.tokens / gen.seconds if gen.seconds else 0.0)
-    return SectionResult(section.id, text, gen.tokens, gen.prompt_tokens, gen.seconds, params, warnings=warnings,
+                  tokens=tokens, tokens_per_second=tokens / seconds if seconds else 0.0)
+    return SectionResult(section.id, text, tokens, gen.prompt_tokens, seconds, best.params, warnings=warnings,
                          marks=marks)
 
 
-def empty_mark(section: SectionSpec, text: str, min_words: int, removed: list[str]) -> Mark:
-    """The ``empty`` mark of a section the model left empty (or shorter than ``min_words`` words) in both
-    attempts; ``removed`` are the cleanup's notes (what was taken out), named in the message."""
+def empty_mark(section: SectionSpec, text: str, min_words: int, removed: list[str], attempts: int = 2) -> Mark:
+    """The ``empty`` mark of a section the model left empty (or shorter than ``min_words`` words) in all its
+    ``attempts``; ``removed`` are the cleanup's notes (what was taken out), named in the message."""
     what = "nothing" if not text.strip() else f"only {text.strip()[:60]!r}"
     why = f" (docgen {', '.join(removed)})" if removed else ""
     return Mark("empty", text, 0, len(text), text,
-                f"The model wrote {what} for section '{section.title}' in two attempts{why}; a section needs at "
+                f"The model wrote {what} for section '{section.title}' in {attempts} attempts{why}; a section needs at "
                 f"least {min_words} words. Use an instruct (chat) model, regenerate the section or write it yourself.")
 
 
-__all__ = ["params_for", "section_steps", "empty_mark"]
+__all__ = ["params_for", "section_steps", "empty_mark", "candidates_for", "Candidate", "Judge", "DEFAULT_CANDIDATES"]

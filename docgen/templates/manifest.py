@@ -141,6 +141,7 @@ MANIFEST_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "on_unsupported": {"enum": ["mark", "drop", "fail"]},
+                "candidates": {"type": "integer", "minimum": 1, "maximum": 8},
             },
         },
         "aggregates": {
@@ -405,6 +406,7 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
         computed=computed, missing_values=tuple(data_table["missing_values"]) if "missing_values" in data_table
         else None,
         on_unsupported=data.get("checks", {}).get("on_unsupported", ""),
+        candidates=data.get("checks", {}).get("candidates", 0),
     )
 
 
