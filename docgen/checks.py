@@ -19,7 +19,8 @@ from docgen.templates.catalog import load_package
 from docgen.templates.manifest import WORD_SUFFIXES
 
 #: Names the pipeline always puts in the document's context (see :func:`docgen.pipeline.base_context`).
-BUILTIN_NAMES = {"template", "columns", "today", "record_count", "sections", "rows", "row", "row_number", "sources"}
+BUILTIN_NAMES = {"template", "columns", "today", "record_count", "sections", "rows", "row", "row_number", "sources",
+                 "fact_sheet", "insights"}
 
 
 def unknown_names(spec: TemplateSpec, variables: tuple[str, ...] | list[str]) -> list[str]:

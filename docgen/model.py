@@ -55,6 +55,10 @@ class SectionSpec:
     #: markdown/text: fewer words than this after cleanup and the generated text counts as empty (None: the
     #: default of :data:`docgen.llm.cleanup.MIN_WORDS`); an empty section fails its document
     min_words: int | None = None
+    #: "facts": a section with no usable candidate is written from the fact sheet's insight sentences
+    #: (``insights``: which ones, default all) instead of failing its document
+    fallback: str = ""
+    insights: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,25 @@ class Source:
 
 
 @dataclass(frozen=True)
+class InsightSpec:
+    """A derived fact for the fact sheet, declared in ``[[insights]]`` (:mod:`docgen.facts.insights`):
+    ``kind`` (largest, smallest, top, bottom, share, rank, counts, difference, change, trend) over the grouped
+    aggregate ``of`` and its column ``value``; ``n`` for top/bottom; ``between`` two group keys for
+    difference/change; ``date`` and ``by`` (year, quarter, month) for trend; ``label`` the noun prose uses for
+    the value (default: the column name in lower case)."""
+
+    id: str
+    kind: str
+    of: str = ""
+    value: str = ""
+    n: int = 0
+    between: tuple[str, ...] = ()
+    date: str = ""
+    by: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class TemplateSpec:
     """A validated template package: manifest + paths. Built by :mod:`docgen.templates.manifest`."""
 
@@ -216,6 +239,10 @@ class TemplateSpec:
     on_unsupported: str = ""
     #: ``[checks] candidates``: candidates per markdown/text section (0 = the default, 3)
     candidates: int = 0
+    #: ``[[insights]]``: derived facts for the fact sheet (:mod:`docgen.facts.insights`)
+    insights: tuple[InsightSpec, ...] = ()
+    #: ``[facts] money``: columns shown as money on the fact sheet (None: guessed from the column names)
+    money_columns: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

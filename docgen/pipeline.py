@@ -48,7 +48,7 @@ from docgen.provenance import document_identity, section_params, sidecar, sideca
 from docgen.refs import document_sources, prompt_sources, record_texts, with_sources
 from docgen.render import render_document
 from docgen.sections import EventCallback, Progress, json_problem, row_section_steps, section_steps
-from docgen.sections.checks import Checker, check_sections, fact_sheet, settle
+from docgen.sections.checks import Checker, add_facts, check_sections, settle
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ def rehearse(job: DocumentJob, context: Mapping[str, Any] | None = None, *, stri
         stand_in = {s.id: json.loads(placeholder(s)) if s.format == "json" else placeholder(s) for s in per_row}
         context["rows"] = [{**r, **stand_in} for r in context["rows"]]
     add_aggregates(job, context)
+    add_facts(job, context)
     name = output_name(job, context)
     sections = {s.id: (s.format, job.fixed_sections.get(s.id, placeholder(s)))
                 for s in job.template.sections if not (s.per_row and job.row_index is None)}
@@ -108,6 +109,7 @@ def document_steps(job: DocumentJob, generator: Generator, out_path: Path | None
         for r in (yield from row_section_steps(job, context, generator, options, progress)):
             results[r.id] = r
     add_aggregates(job, context)
+    sheet = add_facts(job, context)
 
     doc_sections = [s for s in template.sections if not (s.per_row and job.row_index is None)]
     wanted = [s for s in doc_sections if job.wants(s.id)]
@@ -115,20 +117,21 @@ def document_steps(job: DocumentJob, generator: Generator, out_path: Path | None
     own, shared = prompt_sources(selections, wanted)
     prompts = build_document_prompts(template, wanted, context, generator, record=job.record, sources=own,
                                      shared_sources=shared) if wanted else []
-    checker = Checker(job, context, prompts, fact_sheet(job, context))
+    checker = Checker(job, context, prompts, sheet)
     together = getattr(generator, "generate_many", None) is not None
     for si, prompt in enumerate(prompts):
         if cancel:
             cancel.raise_if_cancelled()
         results[prompt.section.id] = yield from section_steps(job, prompt, options, progress, si, len(prompts),
-                                                              judge=checker.judge, together=together)
+                                                              judge=checker.judge, together=together,
+                                                              facts=sheet)
     results.update(fixed_results(job))
     said = record_texts(context, doc_sections, job.record) if selections else []
     remove = template.references is not None and template.references.unsupported == "remove"
     results.update({sid: with_sources(results[sid], sel, said, remove=remove)
                     for sid, sel in selections.items() if sid in results})
     check_sections(job, doc_sections, results, context, prompts, checker=checker)
-    settle(job, doc_sections, results, options, writing=out_path is not None or out_dir is not None)
+    settle(job, doc_sections, results, options, writing=out_path is not None or out_dir is not None, facts=sheet)
 
     if out_path is None and out_dir is not None:
         out_path = out_dir / output_name(job, context)

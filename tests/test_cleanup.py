@@ -209,9 +209,10 @@ def test_cli_exit_code_for_an_empty_section(tmp_path, monkeypatch, capsys):
     import docgen.llm.fake as fake
 
     monkeypatch.setattr(fake, "DEFAULT_REPLY", " ")
-    sample = Path(__file__).resolve().parents[1] / "templates" / "sales-report" / "sample.csv"
-    code = cli.main(["--template", "sales-report", "--data", str(sample), "--backend", "fake", "-q",
-                     "--out", str(tmp_path)])
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("ticket_id,comment\nT-1,The player will not open its tray.\n", encoding="utf-8")
+    code = cli.main(["--template", "service-reply", "--data", str(tickets), "--backend", "fake", "-q",
+                     "--out", str(tmp_path / "out")])
     assert code == cli.EXIT_SOME_FAILED
-    assert "section 'Executive summary'" in capsys.readouterr().err
-    assert not list(tmp_path.glob("*.docx"))
+    assert "section 'Letter body'" in capsys.readouterr().err
+    assert not list((tmp_path / "out").glob("*.docx"))

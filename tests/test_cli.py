@@ -292,7 +292,7 @@ def test_cancel_gives_exit_130_and_keeps_finished_documents(tmp_path, capsys, mo
     monkeypatch.setattr(fake.FakeGenerator, "generate", generate_then_interrupt)
     monkeypatch.setattr(fake.FakeGenerator, "delay", 0.01, raising=False)
     code, _, err = run(capsys, "--template", "service-reply", "--data", str(write_csv(tmp_path / "t.csv", TICKETS)),
-                       "--out", str(tmp_path / "o"), "--backend", "fake")
+                       "--out", str(tmp_path / "o"), "--backend", "fake", "--candidates", "1")
     assert code == 130 and "cancelled" in err
     assert [p.name for p in (tmp_path / "o").glob("*.docx")] == ["reply-T-1.docx"]
     assert json.loads((tmp_path / "o" / "docgen-report.json").read_text(encoding="utf-8"))["cancelled"] is True

@@ -13,6 +13,7 @@ from docgen.grounding import Evidence, check_section, evidence_values, extract_c
 from docgen.llm.fake import FakeGenerator
 from docgen.llm.prompt import build_document_prompts
 from docgen.pipeline import DocumentJob, RunOptions, base_context, generate
+from docgen.sections.checks import add_facts
 from docgen.sources import load_dataset
 from docgen.templates.aggregates import compute
 from docgen.templates.catalog import resolve
@@ -157,6 +158,7 @@ def sales_report_evidence() -> Evidence:
     ctx = base_context(DocumentJob(template, dataset))
     for agg in template.aggregates:
         ctx[agg.name] = compute(agg, dataset, ctx["rows"], template_id=template.id)
+    add_facts(DocumentJob(template, dataset), ctx)  # the prompt shows the fact sheet
     prompts = build_document_prompts(template, list(template.sections), ctx, FakeGenerator())
     return evidence_values(ctx, [m.content for p in prompts for m in p.messages])
 

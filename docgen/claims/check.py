@@ -134,6 +134,10 @@ _CHANGE = re.compile(r"\b(?:increase[sd]?|decrease[sd]?|growth|grew|grow(?:s|ing
                      r"up|down|change[sd]?|difference|gap|year[- ]over[- ]year|year on year|yoy|"
                      r"last (?:year|quarter|month|week)|previous (?:year|quarter|month|period)|higher|lower|boost(?:ed)?"
                      r"|improve[sd]?|improvement)\b", re.IGNORECASE)
+_CHANGE_NOUN = re.compile(r"\W*(?:increase|decrease|growth|rise|drop|decline|gain|jump|fall|improvement|"
+                          r"change|difference|gap|boost|uplift)\b", re.IGNORECASE)
+_LEVEL = re.compile(r"\b(?:rose|grew|fell|increased|decreased|dropped|climbed|jumped|declined|rising|falling)\s+to\s*$",
+                    re.IGNORECASE)
 _APPROX_BEFORE = re.compile(r"(?:more|less|fewer|higher|lower) than\s*$", re.IGNORECASE)
 
 
@@ -243,8 +247,8 @@ def _figure_marks(s: Sentence, sources: Sources, entities: Mapping[str, str]) ->
         clause_text = s.text[clause[0]:c.span[0]]
         window_before = " ".join(s.text[clause[0]:c.span[0]].split()[-4:])
         window_after = " ".join(s.text[c.span[1]:clause[1]].split()[:2])
-        changes = bool(_CHANGE.search(window_before) or _CHANGE.search(window_after)) \
-            and not _APPROX_BEFORE.search(s.text[:c.span[0]])
+        changes = bool(_CHANGE.search(window_before) or _CHANGE_NOUN.match(window_after)) \
+            and not _APPROX_BEFORE.search(s.text[:c.span[0]]) and not _LEVEL.search(window_before)
         if changes:
             derived = [f for f in facts.facts if f.derived and f.measure.startswith(("change", "difference"))]
             if not _fact_evidence(derived).supports(c):
@@ -347,7 +351,7 @@ def _name_marks(s: Sentence, sources: Sources) -> list[Mark]:
     while i < len(tokens):
         t = tokens[i]
         word = t.group(0)
-        if not word[0].isupper():
+        if not word[0].isupper() or any(ch.isdigit() for ch in word) or _in_brackets(text, t.start()):
             i += 1
             continue
         # a run of capitalized words, allowing connectors ("Tour de la Lumière")
@@ -359,8 +363,12 @@ def _name_marks(s: Sentence, sources: Sources) -> list[Mark]:
                 break
             if w[0].isupper():
                 j += 1
-            elif w.lower() in _CONNECT and j + 1 < len(tokens) and tokens[j + 1].group(0)[0].isupper():
-                j += 1
+                continue
+            q = j
+            while q < len(tokens) and tokens[q].group(0).lower() in _CONNECT:
+                q += 1
+            if q > j and q < len(tokens) and tokens[q].group(0)[0].isupper() and w.lower() not in ("and", "&", "the"):
+                j = q
             else:
                 break
         run = tokens[i:j]
@@ -377,6 +385,11 @@ def _name_marks(s: Sentence, sources: Sources) -> list[Mark]:
                                  "prompt: an invented name.", ""))
         i = j
     return out
+
+
+def _in_brackets(text: str, pos: int) -> bool:
+    """True inside ``[...]`` (a placeholder, marked as such)."""
+    return text.rfind("[", 0, pos) > text.rfind("]", 0, pos)
 
 
 def _starts_sentence(text: str, pos: int) -> bool:
@@ -421,7 +434,7 @@ def _plain_words(text: str) -> list[str]:
 def _echo_marks(s: Sentence, sources: Sources, grams: set[tuple[str, ...]]) -> list[Mark]:
     words = _plain_words(s.text)
     for source, what in ((sources.instruction, "the section's instruction"), (sources.system, "the system prompt")):
-        if not source or len(words) < 5:
+        if not source or len(words) < 8:
             continue
         src = _plain_words(source)
         tri = {tuple(src[i:i + 3]) for i in range(len(src) - 2)}
@@ -536,8 +549,9 @@ def check_text(text: str, sources: Sources) -> list[Mark]:
         if not echo:
             found += _figure_marks(s, sources, entities)
             found += _entity_marks(s, sources.facts)
-            claimed = {m.claim for m in found}
-            found += [m for m in _name_marks(s, sources) if m.claim not in claimed]
+            claimed = [m.claim.lower() for m in found]
+            found += [m for m in _name_marks(s, sources)
+                      if not any(m.claim.lower() in c or c in m.claim.lower() for c in claimed)]
             found += _commitment_marks(s, sources)
         seen: set[tuple[str, str]] = set()
         for m in found:

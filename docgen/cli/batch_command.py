@@ -59,6 +59,9 @@ def _batch_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict-grounding", action="store_true",
                    help="fail a document when the claim check marks any sentence (a figure not in the data, a "
                    "figure of the wrong entity, an invented name, an echo, a promise the template does not make)")
+    p.add_argument("--candidates", type=int, metavar="K",
+                   help="candidates drawn per written section; the one with the fewest marked sentences is kept "
+                   "(default: the template's, else 3; 1 is fastest)")
     p.add_argument("--on-unsupported", choices=("mark", "drop", "fail"),
                    help="what to do with marked sentences: mark (Word comment, the default), drop (remove the "
                    "sentence, say so in the report) or fail (do not write the document); default: the "
@@ -134,6 +137,8 @@ def run_batch_command(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     values = _parse_values(args.values, parser)
     mapping = _parse_values(args.mapping, parser, "--map", "TEMPLATE_COLUMN=DATA_COLUMN")
+    if args.candidates is not None and not 1 <= args.candidates <= 8:
+        parser.error(f"--candidates takes 1 to 8, got {args.candidates}")
     cancel = CancelToken()
     try:
         settings = load_settings()
@@ -201,7 +206,8 @@ def run_batch_command(argv: Sequence[str]) -> int:
         options = RunOptions(seed=settings.seed, temperature=settings.temperature,
                              strict_grounding=args.strict_grounding, strict_images=args.strict_images,
                              references=tuple(r.resolve() for r in args.refs),
-                             on_unsupported=args.on_unsupported or settings.on_unsupported)
+                             on_unsupported=args.on_unsupported or settings.on_unsupported,
+                             candidates=max(0, args.candidates or 0))
         report = run_batch(template, dataset, generator, args.out, values=values, options=options,
                            on_event=progress, cancel=cancel, dry_run=args.dry_run, width=settings.jobs or getattr(generator, "suggested_jobs", 1),
                            shard=shard,

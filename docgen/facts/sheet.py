@@ -220,4 +220,65 @@ def build_fact_sheet(template: Any, context: Mapping[str, Any], *, dataset: Any 
     return sheet
 
 
-__all__ = ["Fact", "FactSheet", "build_fact_sheet", "noun_of", "is_money", "fmt"]
+
+
+# -- the sheet as prompt text ----------------------------------------------------------------------------------
+
+#: The prompt forms :meth:`FactSheet.text` can write (measured against each other in bench/prompt_forms.py).
+FORMS = ("grouped", "facts", "sentences")
+
+
+def _entity_line(facts: Sequence[Fact]) -> str:
+    parts = []
+    for f in facts:
+        own = _pos(f.entity) + " " if f.entity else ""
+        what = f.label[len(own):] if own and f.label.startswith(own) else f.label
+        parts.append(f"{what} {f.value}")
+    return "; ".join(parts)
+
+
+def sheet_text(sheet: FactSheet, form: str = "facts", *, max_lines: int = 80) -> str:
+    """The shown facts as prompt text, in ``form``:
+
+    - ``grouped``: one line per entity (``- West (region): sales $725,457.82; share of sales 31.6%; ...``),
+      document-wide facts first, then each insight's sentence;
+    - ``facts``: one fact per line with its full label (``- West's sales: $725,457.82``);
+    - ``sentences``: one short sentence per fact (``West's sales are $725,457.82.``).
+
+    Record counts of groups are left out (they rarely matter to prose and lengthen the prompt), and so are
+    facts of an aggregate's groups past its ``limit``. At most ``max_lines`` lines."""
+    counted = {f.dimension for f in sheet.facts if f.measure == "share of records"}
+    shown = [f for f in sheet.shown() if not (f.entity and f.measure == "count"
+                                              and (_has_sums(sheet, f) or f.dimension in counted))
+             and not f.sentence]
+    lines: list[str] = []
+    if form == "grouped":
+        wide = [f for f in shown if f.entity is None]
+        if wide:
+            lines.append("- Whole document: " + "; ".join(f"{f.label.lower()} {f.value}" for f in wide))
+        seen: dict[tuple[str, str], list[Fact]] = {}
+        for f in shown:
+            if f.entity is not None:
+                seen.setdefault((f.dimension or "", f.entity), []).append(f)
+        for (dim, entity), facts in seen.items():
+            noun = sheet.nouns.get(dim, noun_of(dim))
+            lines.append(f"- {entity} ({noun}): {_entity_line(facts)}")
+    elif form == "facts":
+        lines = [f"- {f.label}: {f.value}" for f in shown]
+    elif form == "sentences":
+        lines = [f"{f.label[:1].upper() + f.label[1:]} {'are' if f.label.endswith('s') else 'is'} {f.value}."
+                 for f in shown]
+    else:
+        raise ValueError(f"unknown fact sheet form {form!r}; forms: {', '.join(FORMS)}")
+    insights = [f for f in sheet.facts if f.sentence and f.shown]
+    lines += [f"- {f.sentence}" if form != "sentences" else f.sentence for f in insights]
+    return "\n".join(lines[:max_lines])
+
+
+def _has_sums(sheet: FactSheet, fact: Fact) -> bool:
+    prefix = fact.id.rsplit(".", 1)[0]
+    return any(f.id.startswith(prefix + ".") and f.measure not in ("count", "share") and "/" not in f.measure
+               for f in sheet.facts)
+
+
+__all__ = ["Fact", "FactSheet", "build_fact_sheet", "sheet_text", "FORMS", "noun_of", "is_money", "fmt"]

@@ -16,6 +16,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from docgen.facts import FactSheet
 from docgen.llm.base import Generation, Request
 from docgen.llm.cleanup import MIN_WORDS, Cleaned, clean_text, too_short
 from docgen.llm.prompt import SectionPrompt
@@ -61,8 +62,8 @@ def candidates_for(job: DocumentJob, options: RunOptions) -> int:
 
 
 def section_steps(job: DocumentJob, prompt: SectionPrompt, options: RunOptions, progress: Progress,
-                  index: int, count: int, *, judge: Judge | None = None, together: bool = False
-                  ) -> Steps[SectionResult]:
+                  index: int, count: int, *, judge: Judge | None = None, together: bool = False,
+                  facts: FactSheet | None = None) -> Steps[SectionResult]:
     """Write one document-level section (``index`` of ``count``), streaming ``token`` events; returns its
     :class:`SectionResult` with the cleanup's notes and a max_tokens warning in ``warnings``. Backend failures
     arrive as DocgenError naming the section and the record (:mod:`docgen.llm.schedule`).
@@ -72,7 +73,9 @@ def section_steps(job: DocumentJob, prompt: SectionPrompt, options: RunOptions, 
     one with the fewest wins (ties: the first; a candidate too short to use never wins over a usable one).
     With ``together`` (the backend decodes several sequences at once) all k are asked in one yield; else one
     after the other, stopping at the first candidate without marks (it would win anyway). Only the first
-    candidate streams. With k = 1 an unusable reply is retried once with seed + 1."""
+    candidate streams. With k = 1 an unusable reply is retried once with seed + 1. A section with no usable
+    candidate and ``fallback = "facts"`` is written from ``facts`` (:func:`facts_text`), said so in its
+    warnings."""
     section = prompt.section
     params = params_for(section, options, job.seeds.get(section.id))
     progress.emit("section_started", section_id=section.id, section=index, sections=count)
@@ -135,13 +138,28 @@ def section_steps(job: DocumentJob, prompt: SectionPrompt, options: RunOptions, 
     marks: tuple[Mark, ...] = ()
     if not best.usable:
         removed = sorted({n for c in drawn for n in c.cleaned.notes})
-        marks = (empty_mark(section, text, min_words, removed, len(drawn)),)
+        written = facts_text(section, facts) if section.fallback == "facts" else ""
+        if written:
+            text = written
+            warnings += (f"written from the fact sheet: the model wrote no usable text in {len(drawn)} attempts"
+                         + (f" (docgen {', '.join(removed)})" if removed else ""),)
+        else:
+            marks = (empty_mark(section, text, min_words, removed, len(drawn)),)
     tokens = sum(c.gen.tokens for c in drawn)
     seconds = sum(c.gen.seconds for c in drawn)
     progress.emit("section_done", section_id=section.id, section=index, sections=count, text=text,
                   tokens=tokens, tokens_per_second=tokens / seconds if seconds else 0.0)
     return SectionResult(section.id, text, tokens, gen.prompt_tokens, seconds, best.params, warnings=warnings,
                          marks=marks)
+
+
+def facts_text(section: SectionSpec, facts: FactSheet | None) -> str:
+    """``fallback = "facts"``: the section as plain true sentences, one paragraph per insight the section names
+    (``insights``, default every declared insight), each in the insight's own phrasing; "" when there are
+    none."""
+    if facts is None:
+        return ""
+    return "\n\n".join(f.sentence for f in facts.insight_facts(section.insights or None))
 
 
 def empty_mark(section: SectionSpec, text: str, min_words: int, removed: list[str], attempts: int = 2) -> Mark:
@@ -154,4 +172,4 @@ def empty_mark(section: SectionSpec, text: str, min_words: int, removed: list[st
                 f"least {min_words} words. Use an instruct (chat) model, regenerate the section or write it yourself.")
 
 
-__all__ = ["params_for", "section_steps", "empty_mark", "candidates_for", "Candidate", "Judge", "DEFAULT_CANDIDATES"]
+__all__ = ["params_for", "section_steps", "empty_mark", "candidates_for", "facts_text", "Candidate", "Judge", "DEFAULT_CANDIDATES"]

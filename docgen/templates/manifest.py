@@ -28,7 +28,7 @@ import jsonschema
 
 from docgen.errors import ManifestError
 from docgen.jinja import make_environment
-from docgen.model import AggregateSpec, ChartSpec, FieldSpec, ReferencesSpec, SectionSpec, TemplateSpec
+from docgen.model import AggregateSpec, ChartSpec, FieldSpec, InsightSpec, ReferencesSpec, SectionSpec, TemplateSpec
 
 MANIFEST_NAME = "docgen.toml"
 #: Where users read about the manifest (shipped with docgen: :func:`docgen.paths.docs_dir`).
@@ -120,6 +120,34 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                     "schema": {"type": "object"},
                     "per_row": {"type": "boolean"},
                     "min_words": {"type": "integer", "minimum": 1, "maximum": 10000},
+                    "fallback": {"enum": ["facts"]},
+                    "insights": _STRS,
+                },
+            },
+        },
+        "facts": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"money": _STRS},
+        },
+        "insights": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "kind"],
+                "properties": {
+                    "id": {"type": "string", "pattern": _IDENT},
+                    "kind": {"enum": ["largest", "smallest", "top", "bottom", "share", "rank", "counts",
+                                      "difference", "change", "trend"]},
+                    "of": _STR,
+                    "value": _STR,
+                    "n": {"type": "integer", "minimum": 1, "maximum": 50},
+                    "between": {"type": "array", "items": {"type": ["string", "number"]}, "minItems": 2,
+                                "maxItems": 2},
+                    "date": _STR,
+                    "by": {"enum": ["year", "quarter", "month"]},
+                    "label": _STR,
                 },
             },
         },
@@ -331,7 +359,8 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
             id=s["id"], title=s.get("title", s["id"].replace("_", " ").capitalize()), prompt=s["prompt"],
             format=fmt, max_tokens=s.get("max_tokens", 256 if fmt != "choice" else 8),
             temperature=s.get("temperature"), choices=tuple(s.get("choices", ())), schema=s.get("schema"),
-            per_row=s.get("per_row", False), min_words=s.get("min_words"),
+            per_row=s.get("per_row", False), min_words=s.get("min_words"), fallback=s.get("fallback", ""),
+            insights=tuple(s.get("insights", ())),
         ))
     computed = tuple((name, expr) for name, expr in data_table.get("computed", {}).items())
     aggregates = tuple(_aggregate(a, i, computed, fail) for i, a in enumerate(data.get("aggregates", [])))
@@ -357,8 +386,28 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
             number_format=c.get("number_format"), title=c.get("title"),
         ))
 
+    insights = tuple(InsightSpec(
+        id=x["id"], kind=x["kind"], of=x.get("of", ""), value=x.get("value", ""), n=x.get("n", 0),
+        between=tuple(str(b) for b in x.get("between", ())), date=x.get("date", ""), by=x.get("by", ""),
+        label=x.get("label", ""),
+    ) for x in data.get("insights", []))
+    agg_names = {a.name for a in aggregates}
+    for i, ins in enumerate(insights):
+        if ins.kind == "trend":
+            if not ins.date or not ins.value:
+                raise fail(("insights", i, "date"), "an insight of kind 'trend' needs 'date' (a date column) and "
+                           "'value' (a numeric column).")
+        elif ins.of not in agg_names:
+            raise fail(("insights", i, "of"), f"insight '{ins.id}' reads aggregate '{ins.of}', which is not declared; "
+                       f"declared: {', '.join(sorted(agg_names)) or 'none'}.")
+    insight_ids = {x.id for x in insights}
+    for i, sec in enumerate(sections):
+        unknown = [x for x in sec.insights if x not in insight_ids]
+        if unknown:
+            raise fail(("sections", i, "insights"), f"section '{sec.id}' names insight(s) {', '.join(unknown)} that "
+                       "are not declared in [[insights]].")
     for kind, items, attr in (("fields", fields, "name"), ("sections", sections, "id"),
-                              ("aggregates", aggregates, "name")):
+                              ("aggregates", aggregates, "name"), ("insights", insights, "id")):
         seen: set[str] = set()
         for i, item in enumerate(items):
             name = getattr(item, attr)
@@ -407,6 +456,7 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
         else None,
         on_unsupported=data.get("checks", {}).get("on_unsupported", ""),
         candidates=data.get("checks", {}).get("candidates", 0),
+        insights=insights, money_columns=tuple(data["facts"]["money"]) if "money" in data.get("facts", {}) else None,
     )
 
 
