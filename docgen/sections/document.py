@@ -72,7 +72,8 @@ def section_steps(job: DocumentJob, prompt: SectionPrompt, options: RunOptions, 
     ``seed + 1``, ...) are cleaned and scored by ``judge`` (the number of claim-check marks of a text), and the
     one with the fewest wins (ties: the first; a candidate too short to use never wins over a usable one).
     With ``together`` (the backend decodes several sequences at once) all k are asked in one yield; else one
-    after the other, stopping at the first candidate without marks (it would win anyway). Only the first
+    after the other, stopping at the first candidate without marks (it would win anyway). The winner's seed is
+    the result's ``params.seed`` (so the report and provenance say which candidate was kept). Only the first
     candidate streams. With k = 1 an unusable reply is retried once with seed + 1. A section with no usable
     candidate and ``fallback = "facts"`` is written from ``facts`` (:func:`facts_text`), said so in its
     warnings."""
@@ -131,10 +132,6 @@ def section_steps(job: DocumentJob, prompt: SectionPrompt, options: RunOptions, 
     if gen.finish_reason == "length":
         warnings = ("The model stopped at max_tokens; the text may end mid-sentence.",)
     warnings += cleaned.notes
-    if len(drawn) > 1 and best.usable and judge is not None:
-        warnings += (f"kept candidate {best.index + 1} of {len(drawn)} (seed {best.params.seed}): "
-                     f"{best.score} marked sentence(s); the others had "
-                     f"{', '.join(str(c.score) if c.usable else 'no usable text' for c in drawn if c is not best)}",)
     marks: tuple[Mark, ...] = ()
     if not best.usable:
         removed = sorted({n for c in drawn for n in c.cleaned.notes})
