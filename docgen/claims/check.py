@@ -239,7 +239,7 @@ def _figure_marks(s: Sentence, sources: Sources, entities: Mapping[str, str]) ->
             say = _closest(facts.of(owner) if facts else [], c, s.text)[:1] if facts and c.kind != "date" else []
             if facts and not say and c.kind != "date":
                 say = _closest(facts.of(None), c, s.text)[:1]
-            out.append(_mark("unsupported", s, c.text, f"'{c.text}' is not in the data.", _says(say)))
+            out.append(_mark("unsupported", s, c.text, f"'{c.text}' is not in the data", _says(say)))
             continue
         if facts is None or c.kind == "date":
             continue

@@ -56,8 +56,8 @@ import re
 from dataclasses import dataclass
 
 #: Fewer words than this (after cleanup) and a generated section counts as empty (rule 8); ``min_words`` per
-#: section in the manifest overrides it. Three words: "Done." or a lone "Summary" is not a section.
-MIN_WORDS = 3
+#: section in the manifest overrides it. Two words: "Done." or a lone "Summary" is not a section.
+MIN_WORDS = 2
 ECHO_NGRAM = 4
 ECHO_MIN_WORDS = 5
 ECHO_COVERAGE = 0.8

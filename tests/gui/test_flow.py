@@ -100,11 +100,12 @@ def test_per_row_sections_are_not_rerun_on_export(qtbot, make_window, answered, 
     window.start_generate()
     wait_idle(window)
     rows = len(window.dataset.rows)
-    assert len(gen.calls) == rows + 1
+    first = len(gen.calls)
+    assert rows + 1 <= first <= rows + 3  # one call per row, then up to 3 candidates of the summary
     assert window.sections_view.panels["sentiment"].text().count("\n") >= rows - 1
     answered.save_path = tmp_path / "sentiment.docx"
     window.export_dialog()
     wait_idle(window)
     assert answered.errors == []
-    assert len(gen.calls) == rows + 1  # classifications came from the session memo
+    assert len(gen.calls) == first  # classifications came from the session memo
     assert (tmp_path / "sentiment.docx").is_file()
