@@ -72,8 +72,9 @@ def section_steps(job: DocumentJob, prompt: SectionPrompt, options: RunOptions, 
     ``seed + 1``, ...) are cleaned and scored by ``judge`` (the number of claim-check marks of a text), and the
     one with the fewest wins (ties: the first; a candidate too short to use never wins over a usable one).
     With ``together`` (the backend decodes several sequences at once) all k are asked in one yield; else one
-    after the other, stopping at the first candidate without marks (it would win anyway). The winner's seed is
-    the result's ``params.seed`` (so the report and provenance say which candidate was kept). Only the first
+    after the other, stopping at the first candidate without marks (it would win anyway). The result's
+    ``params`` are the section's own (its seed is the one asked for): the same seed and k give the same text,
+    whichever candidate won. Only the first
     candidate streams. With k = 1 an unusable reply is retried once with seed + 1. A section with no usable
     candidate and ``fallback = "facts"`` is written from ``facts`` (:func:`facts_text`), said so in its
     warnings."""
@@ -146,7 +147,7 @@ def section_steps(job: DocumentJob, prompt: SectionPrompt, options: RunOptions, 
     seconds = sum(c.gen.seconds for c in drawn)
     progress.emit("section_done", section_id=section.id, section=index, sections=count, text=text,
                   tokens=tokens, tokens_per_second=tokens / seconds if seconds else 0.0)
-    return SectionResult(section.id, text, tokens, gen.prompt_tokens, seconds, best.params, warnings=warnings,
+    return SectionResult(section.id, text, tokens, gen.prompt_tokens, seconds, params, warnings=warnings,
                          marks=marks)
 
 
