@@ -12,7 +12,9 @@ Each stage is a function of the package that owns it; this module only orders th
 4. document sections (:mod:`docgen.sections.document`), sharing one prompt prefix (KV cache reuse), unless the
    caller supplies the text (GUI edits and locked sections: ``fixed_sections``);
 5. facts and checks (:mod:`docgen.sections.checks`): the fact sheet, then the claim check of every prose
-   section (marks anchored on sentences; unsupported figures also as warnings), then ``on_unsupported``
+   section (marks anchored on sentences; unsupported figures also as warnings; a section written from
+   reference documents first gets the policy-term marks of :func:`docgen.refs.with_sources`, and its passages
+   count as evidence), then ``on_unsupported``
    (mark / drop / fail): an empty section fails the document, and so does any mark with ``fail`` or
    ``RunOptions.strict_grounding``;
 6. rendering into template.docx (marks become Word comments on their sentences) and an atomic write, with
@@ -48,7 +50,7 @@ from docgen.provenance import document_identity, section_params, sidecar, sideca
 from docgen.refs import document_sources, prompt_sources, record_texts, with_sources
 from docgen.render import render_document
 from docgen.sections import EventCallback, Progress, json_problem, row_section_steps, section_steps
-from docgen.sections.checks import Checker, add_facts, check_sections, settle
+from docgen.sections.checks import Checker, add_facts, check_sections, reference_passages, settle
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +119,7 @@ def document_steps(job: DocumentJob, generator: Generator, out_path: Path | None
     own, shared = prompt_sources(selections, wanted)
     prompts = build_document_prompts(template, wanted, context, generator, record=job.record, sources=own,
                                      shared_sources=shared) if wanted else []
-    checker = Checker(job, context, prompts, sheet)
+    checker = Checker(job, context, prompts, sheet, reference_passages(selections))
     together = getattr(generator, "generate_many", None) is not None
     for si, prompt in enumerate(prompts):
         if cancel:

@@ -36,7 +36,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from docgen.facts.sheet import Fact, FactSheet, fmt, is_money, noun_of
+from docgen.facts.sheet import Fact, FactSheet, fmt, group_column, is_money, noun_of
 
 KINDS = ("largest", "smallest", "top", "bottom", "share", "rank", "counts", "difference", "change", "trend")
 
@@ -63,15 +63,15 @@ def add_insights(sheet: FactSheet, insights: Sequence[Any], context: Mapping[str
             _trend(sheet, ins, context, money_columns)
             continue
         spec = aggregates.get(ins.of)
-        if spec is None or not spec.group_by:
+        dim = group_column(spec.group_by) if spec is not None else None
+        if dim is None:
             continue
         value = ins.value or (spec.sum[0] if spec.sum else "count")
-        groups = _groups(context.get(ins.of), spec.group_by, value)
+        groups = _groups(context.get(ins.of), dim, value)
         if not groups:
             continue
         kind = "count" if value == "count" else ("money" if is_money(value, money_columns) else "number")
         noun = ins.label or noun_of(value)
-        dim = spec.group_by
         dnoun = noun_of(dim)
         total = sum(v for _k, v, _g in groups)
         ranked = sorted(groups, key=lambda t: t[1], reverse=True)

@@ -175,6 +175,17 @@ def _measure_facts(sheet: FactSheet, base: str, row: Mapping[str, Any], entity: 
                                dimension, f"{a} / {b}", derived=True, shown=shown))
 
 
+def group_column(group_by: Any) -> str | None:
+    """The one column an aggregate groups by: ``group_by`` as the manifest gives it (a column, a tuple of
+    columns, or None). A grouping over several columns has no single entity per group: None (its groups give
+    no entity facts)."""
+    if isinstance(group_by, str):
+        return group_by or None
+    if isinstance(group_by, tuple | list) and len(group_by) == 1 and isinstance(group_by[0], str):
+        return group_by[0]
+    return None
+
+
 def build_fact_sheet(template: Any, context: Mapping[str, Any], *, dataset: Any = None,
                      all_groups: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
                      money_columns: Iterable[str] | None = None, max_dimension_values: int = 60) -> FactSheet:
@@ -204,18 +215,18 @@ def build_fact_sheet(template: Any, context: Mapping[str, Any], *, dataset: Any 
         value = context.get(agg.name)
         if isinstance(value, Mapping):
             _measure_facts(sheet, agg.name, value, None, None, agg.sum, agg.mean, money_columns, True, "")
-        elif isinstance(value, list) and agg.group_by:
+        elif isinstance(value, list) and (by := group_column(agg.group_by)):
             groups = list((all_groups or {}).get(agg.name) or value)
-            shown_keys = {str(g.get(agg.group_by)) for g in value if isinstance(g, Mapping)}
-            keys = [str(g.get(agg.group_by)) for g in groups if isinstance(g, Mapping)]
-            if agg.group_by not in sheet.dimensions and keys:
-                sheet.dimensions[agg.group_by] = tuple(dict.fromkeys(keys))
-                sheet.nouns[agg.group_by] = noun_of(agg.group_by)
+            shown_keys = {str(g.get(by)) for g in value if isinstance(g, Mapping)}
+            keys = [str(g.get(by)) for g in groups if isinstance(g, Mapping)]
+            if by not in sheet.dimensions and keys:
+                sheet.dimensions[by] = tuple(dict.fromkeys(keys))
+                sheet.nouns[by] = noun_of(by)
             for g in groups:
-                if not isinstance(g, Mapping) or g.get(agg.group_by) in (None, ""):
+                if not isinstance(g, Mapping) or g.get(by) in (None, ""):
                     continue
-                key = str(g.get(agg.group_by))
-                _measure_facts(sheet, f"{agg.name}.{key}", g, key, agg.group_by, agg.sum, agg.mean, money_columns,
+                key = str(g.get(by))
+                _measure_facts(sheet, f"{agg.name}.{key}", g, key, by, agg.sum, agg.mean, money_columns,
                                key in shown_keys, key)
     return sheet
 

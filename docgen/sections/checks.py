@@ -159,19 +159,32 @@ class Checker:
         return len(self.marks(spec, text))
 
 
+def reference_passages(selections: Mapping[str, Any]) -> tuple[Passage, ...]:
+    """The reference passages a document's sections were given (``selections``: section id ->
+    :class:`docgen.refs.retrieve.Selection`, whose ``sources`` are :class:`docgen.model.Source` s), once each, as
+    the claim check's :class:`~docgen.claims.Passage` s: their names, figures and offers are known to the
+    check (``id`` "file#number", ``title`` the source's label)."""
+    out: dict[tuple[str, str], Passage] = {}
+    for selection in selections.values():
+        for src in getattr(selection, "sources", ()):
+            out.setdefault((src.path, src.text), Passage(f"{src.file}#{src.number}", src.text, src.label))
+    return tuple(out.values())
+
+
 def check_sections(job: DocumentJob, sections: Sequence[SectionSpec], results: dict[str, SectionResult],
                    context: Mapping[str, Any], prompts: Sequence[Any], sheet: FactSheet | None = None,
                    passages: Sequence[Passage] = (), checker: Checker | None = None) -> None:
     """The checks stage, in place on ``results``: marks, ``ungrounded`` and figure ``warnings`` for every
-    markdown/text section with text (module docstring; evidence as :class:`Checker`). An ``empty`` mark
-    already on a result is kept."""
+    markdown/text section with text (module docstring; evidence as :class:`Checker`). Marks already on a
+    result are kept before the claim check's own: an ``empty`` mark, and the reference check's marks on a
+    section written from sources (``unsupported``/``uncited``/``citation``, :func:`docgen.refs.with_sources`)."""
     todo = [s for s in sections if s.format in ("markdown", "text") and s.id in results and results[s.id].text]
     if not todo:
         return
     checker = checker or Checker(job, context, prompts, sheet, passages)
     for spec in todo:
         r = results[spec.id]
-        marks = tuple(m for m in r.marks if m.kind == "empty") + tuple(checker.marks(spec, r.text))
+        marks = tuple(dict.fromkeys(r.marks + tuple(checker.marks(spec, r.text))))
         claims = unsupported(r.text, checker.evidence)
         results[spec.id] = dataclasses.replace(
             r, marks=marks, ungrounded=tuple(c.text for c in claims),
@@ -264,4 +277,4 @@ def refuse_failed(job: DocumentJob, results: Mapping[str, SectionResult], option
                           "on_unsupported = \"mark\" to write them with comments.")
 
 
-__all__ = ["Checker", "add_facts", "fact_sheet", "check_sections", "settle", "refuse_failed", "on_unsupported_for", "ON_UNSUPPORTED"]
+__all__ = ["Checker", "add_facts", "fact_sheet", "reference_passages", "check_sections", "settle", "refuse_failed", "on_unsupported_for", "ON_UNSUPPORTED"]

@@ -400,6 +400,11 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
         elif ins.of not in agg_names:
             raise fail(("insights", i, "of"), f"insight '{ins.id}' reads aggregate '{ins.of}', which is not declared; "
                        f"declared: {', '.join(sorted(agg_names)) or 'none'}.")
+        elif len(groups := next(a.group_by or () for a in aggregates if a.name == ins.of)) != 1 \
+                or next(a.sql for a in aggregates if a.name == ins.of):
+            raise fail(("insights", i, "of"), f"insight '{ins.id}' reads aggregate '{ins.of}', which must group by "
+                       f"exactly one column (it groups by {', '.join(groups) or 'none'}"
+                       f"{'; an sql aggregate has no group_by' if not groups else ''}).")
     insight_ids = {x.id for x in insights}
     for i, sec in enumerate(sections):
         unknown = [x for x in sec.insights if x not in insight_ids]
