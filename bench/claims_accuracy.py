@@ -2,8 +2,10 @@
 tests/data/claims/labelled.jsonl (each item: a text, the context it was written for, and the problems a
 reviewer marked in it as [kind, claim] pairs; an empty list means a true text).
 
-Contexts: ``sales-report`` (the bundled template on its sample, the whole document), ``service-reply``
-(the bundled mail-merge template, its first record) and ``sentiment-report`` (the sample's 60 comments,
+Contexts: ``sales-report`` (the bundled template on its sample, the whole document), ``offer-letters``
+(the bundled service-reply mail merge, its first record, in the form the labels were written for: what the
+letter offers is an ``offer`` field, "a free replacement or a full refund", with no reference documents; see
+:func:`offer_letters`) and ``sentiment-report`` (the sample's 60 comments,
 each labelled from its human rating: >= 1.5 positive, <= -1.5 negative, else neutral). The check runs the
 way the pipeline runs it (:class:`docgen.sections.checks.Checker`) as the template's markdown section.
 
@@ -17,8 +19,11 @@ precision = matched predictions / predictions, recall = matched labels / labels.
 from __future__ import annotations
 
 import argparse
+import atexit
 import collections
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 from docgen.context import add_aggregates
@@ -34,9 +39,35 @@ LABELLED = ROOT / "tests" / "data" / "claims" / "labelled.jsonl"
 TYPE = {"entity": "entity or name", "name": "entity or name"}
 
 
+
+
+def offer_letters(folder: Path) -> Path:
+    """Write the ``offer-letters`` package into ``folder`` and return its path: the bundled service-reply
+    template as a plain mail merge whose offer comes from a field (``offer`` = "a free replacement or a full
+    refund") and whose system prompt says to promise nothing else, without ``references/`` and ``[references]``, so the commitment rule alone judges what a letter
+    promises (with reference documents, their policy check does: :mod:`docgen.refs.evidence`)."""
+    pkg = folder / "offer-letters"
+    shutil.copytree(ROOT / "templates" / "service-reply", pkg, ignore=shutil.ignore_patterns("references"))
+    manifest = (pkg / "docgen.toml").read_text(encoding="utf-8")
+    manifest = manifest[:manifest.index("# The policy set in references/")]
+    manifest = manifest.replace('id = "service-reply"', 'id = "offer-letters"')
+    manifest = manifest.replace("say what our policy offers for it, citing the source,", "offer {{ offer }}")
+    manifest = manifest.replace("Offer only what the company's policies in the sources allow, and quote their terms "
+                                "exactly.", "Never promise anything other than what you are told the company offers.")
+    manifest += ('\n[[fields]]\nname = "offer"\nlabel = "What we offer"\n'
+                 'default = "a free replacement or a full refund"\n')
+    (pkg / "docgen.toml").write_text(manifest, encoding="utf-8")
+    return pkg
+
+
 def checker_for(context_id: str):
     """(Checker, section spec) for a labelled context."""
-    template = resolve(context_id)
+    if context_id == "offer-letters":
+        folder = tempfile.mkdtemp(prefix="docgen-claims-")  # kept until the process ends (the Checker reads it)
+        atexit.register(shutil.rmtree, folder, True)
+        template = resolve(str(offer_letters(Path(folder))))
+    else:
+        template = resolve(context_id)
     data = load_dataset(template.root / "sample.csv")
     job = DocumentJob(template, data, row_index=0 if template.mode == "rows" else None)
     context = base_context(job)

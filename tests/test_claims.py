@@ -4,6 +4,7 @@ the report and the CLI summary."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -69,12 +70,21 @@ def test_true_sentences_are_not_marked(text):
     assert kinds(marks_of("sales-report", text)) == []
 
 
-def test_letters_promising_what_the_template_does_not_offer_are_marked():
+def offer_letters(tmp_path: Path) -> Path:
+    """The service-reply letter whose offer is a field and that has no reference documents (the labelled set's
+    ``offer-letters`` context, made by bench/claims_accuracy.py): the commitment rule alone judges it."""
+    spec = importlib.util.spec_from_file_location("claims_accuracy", ROOT / "bench" / "claims_accuracy.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench.offer_letters(tmp_path)
+
+
+def test_letters_promising_what_the_template_does_not_offer_are_marked(tmp_path):
     text = ("We are sorry the player fails on dual-layer discs. We will send you a free replacement or a full "
             "refund; please contact support@example.com quoting your ticket.\n\n"
             "We can also give you a 20% discount, and we will call you within 24 hours at +1 555 010 2020. "
             "We sincerely apologize that we cannot provide this service.")
-    found = kinds(marks_of("service-reply", text))
+    found = kinds(marks_of(str(offer_letters(tmp_path)), text))
     assert ("commitment", "discount") in found and ("commitment", "within 24 hours") in found
     assert ("commitment", "+1 555 010 2020") in found
     assert any(k == "commitment" and "cannot provide" in c for k, c in found)

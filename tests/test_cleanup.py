@@ -99,7 +99,7 @@ def test_pipeline_cleans_sections_and_retries_once_when_nothing_is_left():
     body = result.sections[0]
     assert len(calls) == 2
     assert body.text == "We are sorry the player fails on dual-layer discs."
-    assert body.params.seed == 6
+    assert body.params.seed == 5  # the seed asked for, whichever attempt was kept (the retry drew with 6)
     assert "removed 1 repeated paragraph" in body.warnings
 
 
