@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,36 @@ def test_the_candidate_with_the_fewest_marks_is_kept(tmp_path, many, seeds):
     assert summary.text == BY_SEED[43] and summary.marks == () and summary.params.seed == 42  # the seed asked for
     assert gen.seeds == seeds  # in turn: stops at the first candidate without marks; together: all three at once
     assert gen.rounds == ([3] if many else [])
+
+
+def marking_letters(tmp_path: Path) -> Path:
+    """The bundled service-reply with its reference documents, set to mark (not remove) what no policy
+    supports: ``[references] unsupported = "mark"``."""
+    pkg = tmp_path / "marking-letters"
+    shutil.copytree(ROOT / "templates" / "service-reply", pkg)
+    manifest = (pkg / "docgen.toml").read_text(encoding="utf-8")
+    assert 'unsupported = "remove"' in manifest
+    (pkg / "docgen.toml").write_text(manifest.replace('unsupported = "remove"', 'unsupported = "mark"'),
+                                     encoding="utf-8")
+    return pkg
+
+
+def test_a_letter_written_from_policies_keeps_their_marks_and_may_offer_what_they_offer(tmp_path):
+    # row 1's passages are the warranty terms (12 months for DVD players; repairs) and the shipping charges
+    text = ("We are sorry that your player fails on dual-layer discs. Your DVD player has a warranty of 12 months "
+            "[1], and we can offer a repair under the warranty [2].\n\n"
+            "We will also give you a 20% discount on your next order.")
+    template = resolve(str(marking_letters(tmp_path)))
+    data = load_dataset(template.root / "sample.csv")
+    report = run_batch(template, data, FakeGenerator(text), tmp_path / "out", options=RunOptions(candidates=1))
+    doc = report.documents[0]
+    assert doc.ok, doc.error
+    body = {s.id: s for s in doc.sections}["body"]
+    assert body.sources, "the letter was written from the policy passages"
+    found = kinds(body)
+    # the reference check's mark (a promise no policy makes) survives the claim check that runs after it
+    assert ("unsupported", "20%, discount") in found
+    # an offer the cited policy states is not an offer "the template does not make"
+    assert not any(k == "commitment" and "repair" in c.lower() for k, c in found), found
+    anchored = [anchor for author, _text, anchor in read_comments(doc.path) if author == AUTHOR]
+    assert any("20% discount" in a for a in anchored) and not any("repair" in a for a in anchored)

@@ -38,6 +38,8 @@ _KIND_TITLE = {
     "derived": "Computed figure not in the data", "entity": "Not a value in the data", "name": "Invented name",
     "echo": "Copied from the instructions", "markup": "Chat markup", "placeholder": "Gap to fill in",
     "commitment": "Promise the template does not make", "empty": "Section empty",
+    # the reference check's own kinds (docgen.refs.evidence); its "unsupported" shares the figure check's title
+    "uncited": "Policy term without its source", "citation": "Citation of a source the section was not given",
 }
 
 
