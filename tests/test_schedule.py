@@ -17,6 +17,7 @@ from docgen.llm.fake import FakeGenerator
 from docgen.llm.schedule import ask, run_many, run_steps
 from docgen.model import GenerationParams
 from docgen.render import read_back
+from docgen.sections.document import DEFAULT_CANDIDATES
 from docgen.sources import load_dataset
 from docgen.templates.catalog import resolve
 
@@ -120,7 +121,8 @@ def test_rows_batch_with_parallel_documents_writes_the_same_letters(tmp_path):
     one = run_batch(template, dataset, ManyFake(script), tmp_path / "one", width=1)
     gen = ManyFake(script)
     many = run_batch(template, dataset, gen, tmp_path / "many", width=3)
-    assert max(gen.rounds) == 3
+    # 3 documents in flight, each asking for its section's candidates together (#14's verified generation)
+    assert max(gen.rounds) == 3 * DEFAULT_CANDIDATES
     assert [d.path.name for d in one.documents] == [d.path.name for d in many.documents]
     for a, b in zip(one.documents, many.documents, strict=True):
         assert read_back(a.path).text == read_back(b.path).text
