@@ -311,7 +311,9 @@ class Mark:
 
     ``kind``: what is wrong (``unsupported`` figure, ``misattributed`` figure, invented ``entity`` or ``name``,
     unsupported ``derived`` figure, ``echo`` of the prompt, chat-template ``markup``, ``placeholder``,
-    ``commitment`` the template does not offer). ``start``/``end``: character offsets of the sentence in the
+    ``commitment`` the template does not offer; from the reference check, :mod:`docgen.refs.evidence`: a ``policy``
+    term no cited source supports, an ``uncited`` policy term, a ``citation`` of a source not given).
+    ``start``/``end``: character offsets of the sentence in the
     section's text (``text[start:end] == sentence``); ``claim``: the figure or phrase at fault; ``message``:
     what the reader is told; ``evidence``: what the data says instead, when it says something
     ("Total sales are $2,297,200.86"), else "".

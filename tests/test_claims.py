@@ -248,8 +248,11 @@ def test_a_letter_written_from_policies_keeps_their_marks_and_may_offer_what_the
     assert body.sources, "the letter was written from the policy passages"
     found = kinds(body)
     # the reference check's mark (a promise no policy makes) survives the claim check that runs after it
-    assert ("unsupported", "20%, discount") in found
+    assert ("policy", "20%, discount") in found
     # an offer the cited policy states is not an offer "the template does not make"
     assert not any(k == "commitment" and "repair" in c.lower() for k, c in found), found
     anchored = [anchor for author, _text, anchor in read_comments(doc.path) if author == AUTHOR]
     assert any("20% discount" in a for a in anchored) and not any("repair" in a for a in anchored)
+    said = [text for author, text, anchor in read_comments(doc.path) if author == AUTHOR and "20% discount" in anchor]
+    # the reader is told it is a promise no policy supports, not a figure missing from the data
+    assert any("Promise no source supports" in t for t in said) and not any("Figure not in the data: '20%, discount'" in t for t in said)

@@ -192,7 +192,7 @@ def test_policy_marks_cited_uncited_unsupported():
             "You can also have a full refund [1]. You may return it within 30 days. We will add a $20 voucher.")
     marks = policy_marks(text, SOURCES, ["It stopped after 3 months"])
     got = [(m.kind, m.claim) for m in marks]
-    assert got == [("unsupported", "refund"), ("uncited", "30 days"), ("unsupported", "$20, voucher")]
+    assert got == [("policy", "refund"), ("uncited", "30 days"), ("policy", "$20, voucher")]
     assert "[2]" in marks[0].message  # the source that does say it
     assert text[marks[1].start:marks[1].end] == "You may return it within 30 days."
 

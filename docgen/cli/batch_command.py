@@ -302,7 +302,8 @@ _KIND_WORDS = {"unsupported": "figure(s) not found in the data", "misattributed"
                "derived": "computed figure(s) not in the data", "entity": "unknown value(s)",
                "name": "invented name(s)", "echo": "echo(es) of the prompt", "markup": "chat markup",
                "placeholder": "placeholder(s)", "commitment": "promise(s) the template does not make",
-               "empty": "empty section(s)"}
+               "empty": "empty section(s)", "policy": "promise(s) no source supports",
+               "uncited": "policy term(s) without their source", "citation": "citation(s) of a source not given"}
 
 
 def print_marks(report: Any, file: Any) -> None:

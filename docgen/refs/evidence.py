@@ -169,7 +169,7 @@ def policy_marks(text: str, sources: Sequence[Source], data_texts: Iterable[str]
                 hint = (f" Source {_where(elsewhere[0])} says it: cite that one." if elsewhere else
                         f" The cited source says: {', '.join(same_kind)}." if same_kind else
                         " Check the promise against the policy.")
-                marks.append(Mark("unsupported", sentence, start, end, term.text,
+                marks.append(Mark("policy", sentence, start, end, term.text,
                                   f"'{term.text}' is not in the cited source"
                                   f"{'s' if len(cited) > 1 else ''} ({', '.join(f'[{n}]' for n in cited)}).{hint}",
                                   (elsewhere[0] if elsewhere else given[cited[0]]).text))
@@ -178,7 +178,7 @@ def policy_marks(text: str, sources: Sequence[Source], data_texts: Iterable[str]
         nowhere = [t for t in terms if not any(t.key in source_keys[s.number] for s in sources)]
         if nowhere:
             what = ", ".join(t.text for t in nowhere)
-            marks.append(Mark("unsupported", sentence, start, end, what,
+            marks.append(Mark("policy", sentence, start, end, what,
                               f"Promises {what} without citing a source, and none of the sources given says so: "
                               "check it against the policy or remove it.", ""))
             continue

@@ -230,9 +230,9 @@ def with_sources(result: Any, selection: Selection | None, data_texts: Sequence[
 
 
 def remove_unsupported(text: str, marks: Sequence[Any]) -> tuple[str, list[str]]:
-    """``text`` without the sentences of ``unsupported`` marks (empty paragraphs dropped); returns it and the
+    """``text`` without the sentences of ``policy`` marks (empty paragraphs dropped); returns it and the
     removed sentences in text order."""
-    spans = sorted({(m.start, m.end) for m in marks if m.kind == "unsupported"}, reverse=True)
+    spans = sorted({(m.start, m.end) for m in marks if m.kind == "policy"}, reverse=True)
     removed = []
     for start, end in spans:
         removed.append(text[start:end])

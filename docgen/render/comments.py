@@ -33,13 +33,15 @@ AUTHOR = "docgen check"
 INITIALS = "DC"
 OPEN = "\u2e44"   # DOUBLE SUSPENSION MARK
 CLOSE = "\u2e45"  # INVERTED LOW KAVYKA
+#: Kinds whose evidence is a passage of a reference document, not the data (docgen.refs.evidence).
+SOURCE_KINDS = frozenset({"policy", "uncited", "citation"})
 _KIND_TITLE = {
     "unsupported": "Figure not in the data", "misattributed": "Figure attached to the wrong thing",
     "derived": "Computed figure not in the data", "entity": "Not a value in the data", "name": "Invented name",
     "echo": "Copied from the instructions", "markup": "Chat markup", "placeholder": "Gap to fill in",
     "commitment": "Promise the template does not make", "empty": "Section empty",
-    # the reference check's own kinds (docgen.refs.evidence); its "unsupported" shares the figure check's title
-    "uncited": "Policy term without its source", "citation": "Citation of a source the section was not given",
+    # the reference check's own kinds (docgen.refs.evidence)
+    "policy": "Promise no source supports", "uncited": "Policy term without its source", "citation": "Citation of a source the section was not given",
 }
 
 
@@ -50,7 +52,8 @@ def comment_text(marks: Sequence[Mark]) -> str:
     for m in marks:
         lines.append(f"{_KIND_TITLE.get(m.kind, m.kind.capitalize())}: {m.message}")
         if m.evidence:
-            lines.append(f"The data says: {m.evidence}")
+            says = "The source says" if m.kind in SOURCE_KINDS else "The data says"
+            lines.append(f"{says}: {m.evidence}")
     return "\n".join(lines)
 
 

@@ -177,7 +177,7 @@ def check_sections(job: DocumentJob, sections: Sequence[SectionSpec], results: d
     """The checks stage, in place on ``results``: marks, ``ungrounded`` and figure ``warnings`` for every
     markdown/text section with text (module docstring; evidence as :class:`Checker`). Marks already on a
     result are kept before the claim check's own: an ``empty`` mark, and the reference check's marks on a
-    section written from sources (``unsupported``/``uncited``/``citation``, :func:`docgen.refs.with_sources`)."""
+    section written from sources (``policy``/``uncited``/``citation``, :func:`docgen.refs.with_sources`)."""
     todo = [s for s in sections if s.format in ("markdown", "text") and s.id in results and results[s.id].text]
     if not todo:
         return
