@@ -17,6 +17,7 @@ import pytest
 from docgen.batch import run_batch
 from docgen.cli import main
 from docgen.llm import open_generator
+from docgen.model import RunOptions
 from docgen.provenance import comparable, read_sidecar
 from docgen.render import read_back
 from docgen.sources import load_dataset
@@ -38,8 +39,10 @@ def tickets(tmp_path_factory) -> Path:
 
 
 def run(server, tickets: Path, out: Path, *extra: str) -> int:
+    # one candidate per section: these tests are about the batch (jobs, resume, shards), not the candidates, and
+    # CI has two cores
     return main(["-t", "service-reply", "-d", str(tickets), "-o", str(out), "--backend", "openai",
-                 "--base-url", server.url, "-q", *extra])
+                 "--base-url", server.url, "-q", "--candidates", "1", *extra])
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +92,7 @@ def test_server_stopped_mid_batch_gives_retried_then_reported_failures(tickets, 
                     srv.stop()  # the server goes away with documents still to write
 
         report = run_batch(resolve("service-reply"), load_dataset(tickets), generator, tmp_path / "out",
-                           on_event=on_event, width=2)
+                           on_event=on_event, width=2, options=RunOptions(candidates=1))
         generator.close()
     finally:
         srv.stop()
@@ -108,7 +111,7 @@ def test_server_stopped_mid_batch_gives_retried_then_reported_failures(tickets, 
 def test_kill_9_and_a_rerun_give_every_document_exactly_once(server, tickets, full_run, tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "docgen", "-t", "service-reply", "-d", str(tickets), "-o", str(out),
-           "--backend", "openai", "--base-url", server.url, "--jobs", "2", "-q"]
+           "--backend", "openai", "--base-url", server.url, "--jobs", "2", "-q", "--candidates", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not list(out.glob("*.provenance.json")):
