@@ -207,16 +207,18 @@ def run_batch(template: TemplateSpec, dataset: Dataset, generator: Generator, ou
 
 def data_notes(dataset: Dataset) -> list[str]:
     """What the run should tell about how the data was read: a text file that was not UTF-8 (the encoding docgen
-    recognized, so a wrong guess can be spotted and the file saved as UTF-8)."""
+    recognized, so a wrong guess can be spotted and the file saved as UTF-8), then the reader's notes
+    (``dataset.notes``: values cleaned on reading, naming file, row and column)."""
+    cleaned = list(getattr(dataset, "notes", ()))
     encoding = (dataset.encoding or "").lower().replace("_", "-")
     if not encoding or encoding in ("utf-8", "utf-8-sig", "ascii", "utf-16", "utf-32"):
-        return []
+        return cleaned
     names = {"cp1252": "Windows-1252 (Western European)", "cp1250": "Windows-1250 (Central European)",
              "cp1251": "Windows-1251 (Cyrillic)", "latin-1": "Latin-1", "iso8859-1": "Latin-1",
              "shift-jis": "Shift-JIS (Japanese)", "cp932": "Shift-JIS (Japanese)", "gb18030": "GB18030 (Chinese)",
              "big5": "Big5 (Chinese)", "euc-kr": "EUC-KR (Korean)", "cp949": "EUC-KR (Korean)"}
     return [f"{dataset.path.name} is not UTF-8 text; docgen read it as {names.get(encoding, encoding)}. If letters "
-            "look wrong in the documents, save the file as 'CSV UTF-8' and run again."]
+            "look wrong in the documents, save the file as 'CSV UTF-8' and run again.", *cleaned]
 
 
 class _Positions:

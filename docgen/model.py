@@ -277,6 +277,9 @@ class Dataset:
     encoding: str | None = None
     delimiter: str | None = None
     table: Any = None
+    #: What reading changed that the user should know, each naming the file, row and column (a value with
+    #: control characters removed, a broken character replaced): :func:`docgen.batch.data_notes` reports them.
+    notes: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:

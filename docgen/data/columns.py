@@ -124,16 +124,73 @@ def type_column(name: str, cells: Sequence[Any], *, prefer: str = POINT) -> tupl
 
 
 def to_text(value: Any) -> str:
-    """A cell as text: numbers as they read ("3", "2.5"), dates as ISO 8601, strings stripped."""
+    """A cell as text: numbers as they read ("3", "2.5"), dates as ISO 8601 ("2024-03-01"; a datetime only with a
+    time of day other than midnight: "2024-03-01 14:05:00", as rule 5 types it), strings stripped."""
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:  # an Excel date cell: a date, not midnight
+            return value.date().isoformat()
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+class WrittenFloat(float):
+    """A number read from a cell written in a person's form ("1,234.50", "$12", "12.5%", "7" in a column of
+    decimals): it is the ``float`` for every comparison, computation and filter, and prints (``str()``, ``{{ }}``,
+    an empty format spec) as :attr:`written`, the cell's text. ``repr()`` (and JSON) stay numeric."""
+
+    written: str
+
+    def __new__(cls, value: float, written: str) -> WrittenFloat:
+        obj = super().__new__(cls, value)
+        obj.written = written
+        return obj
+
+    def __str__(self) -> str:
+        return self.written
+
+    def __format__(self, spec: str) -> str:
+        return self.written if not spec else float.__format__(float(self), spec)
+
+    def __reduce__(self):  # noqa: ANN204 - pickle/copy keep the written form
+        return (WrittenFloat, (float(self), self.written))
+
+
+class WrittenInt(int):
+    """The :class:`WrittenFloat` of whole numbers ("1,234", "+5", "$12"): an ``int`` that prints as written."""
+
+    written: str
+
+    def __new__(cls, value: int, written: str) -> WrittenInt:
+        obj = super().__new__(cls, value)
+        obj.written = written
+        return obj
+
+    def __str__(self) -> str:
+        return self.written
+
+    def __format__(self, spec: str) -> str:
+        return self.written if not spec else int.__format__(int(self), spec)
+
+    def __reduce__(self):  # noqa: ANN204
+        return (WrittenInt, (int(self), self.written))
+
+
+def written(value: Value, text: str | None) -> Value:
+    """``value`` (an int or float of a number column) carrying ``text``, its cell as written, when the two would
+    print differently (``str(1234.5)`` is "1234.5" but the cell says "1,234.50"); else ``value`` itself."""
+    if text is None or isinstance(value, bool) or str(value) == text:
+        return value
+    if isinstance(value, float):
+        return WrittenFloat(value, text)
+    if isinstance(value, int):
+        return WrittenInt(value, text)
+    return value
 
 
 def excel_serial_to_date(serial: float) -> dt.date:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from docgen.data.clean import DIRTY_SQL, clean_text
 from docgen.data.engine import connect, engine_error, literal, lock
 from docgen.data.table import Table
 from docgen.model import Column, ColumnType
@@ -42,6 +43,9 @@ _INT = r"[+-][0-9]{1,18}|0|[1-9][0-9]{0,17}"
 _DECIMAL = r"[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)"
 _LEADING_ZERO = r"0[0-9]+"
 _ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+#: Cell texts a number prints as by itself (Python's ``str``), whose written form need not be kept.
+_PLAIN_INT = r"-?(0|[1-9][0-9]*)"
+_PLAIN_DECIMAL = r"-?(0|[1-9][0-9]*)\.[0-9]*[1-9]"
 
 
 class RawTable:
@@ -66,6 +70,7 @@ class RawTable:
         self._con.execute(f"CREATE MACRO strip(x) AS CASE WHEN regexp_matches(x, {edge}) "
                           f"THEN trim(x, {literal(WHITESPACE)}) ELSE x END")
         self._markers = markers
+        self._marker_set = {"", *missing}
 
     @classmethod
     def read_csv(cls, path: Path, *, delimiter: str, width: int, records: int, missing: Sequence[str]
@@ -146,6 +151,7 @@ class RawTable:
     def finish(self, names: Sequence[str], keep: Sequence[int], *, prefer: str = POINT) -> Table:
         """Type columns ``keep`` (raw positions) named ``names`` and return the table (module docstring)."""
         con = self._con
+        cleaned = self._clean(names, keep)
         kinds: list[tuple[ColumnType, str]] = []  # (docgen type, "" while still to be typed)
         checks: list[tuple[int, str, ColumnType, str]] = []
         head = con.execute(
@@ -173,12 +179,15 @@ class RawTable:
             passed = ()
         fast_ok = {pos: (form if ok else None) for (pos, _raw, _g, form), ok in zip(checks, passed, strict=True)}
         datetime_columns: list[str] = []
+        written: dict[str, str] = {}
         # Typed in place, one column at a time, so the table is never held twice.
         for k in range(self.width):
             if k not in keep:
                 con.execute(f"ALTER TABLE raw DROP COLUMN r{k}")
         for pos, (name, k) in enumerate(zip(names, keep, strict=True)):
             ctype, expr = kinds[pos]
+            if not expr and ctype in ("integer", "number") and self._keep_written(k, pos, ctype):
+                written[name] = f"__w{pos}"
             if not expr:
                 form = fast_ok.get(pos)
                 if form is not None:
@@ -193,8 +202,63 @@ class RawTable:
             con.execute(f"ALTER TABLE raw RENAME COLUMN r{k} TO __c{pos}")
         con.execute("ALTER TABLE raw RENAME TO t")
         columns = [Column(name, ctype) for name, (ctype, _e) in zip(names, kinds, strict=True)]
-        return Table(con, columns, self.count, [f"__c{pos}" for pos in range(len(kinds))],
-                     datetime_columns=datetime_columns, index=self._index, row=self._row)
+        table = Table(con, columns, self.count, [f"__c{pos}" for pos in range(len(kinds))],
+                      datetime_columns=datetime_columns, index=self._index, row=self._row, written=written)
+        table.cleaned = cleaned
+        return table
+
+    def _keep_written(self, k: int, pos: int, ctype: ColumnType) -> bool:
+        """Keep the text of number column ``k`` as column ``__w{pos}`` where the number would not print the same
+        by itself ("1,234.50", "2.50", "$5", "7" among decimals); True when any cell needs it. Values in the plain
+        form Python prints (``-12``, ``3.25``) are left out, so a column of them costs nothing."""
+        plain = _PLAIN_INT if ctype == "integer" else _PLAIN_DECIMAL
+        test = (f"r{k} IS NOT NULL AND NOT (regexp_full_match(r{k}, {literal(plain)}) AND length(r{k}) <= 16 "
+                f"AND NOT regexp_matches(r{k}, '^-?0\\.000'))")
+        if not self._con.execute(f"SELECT bool_or({test}) FROM raw").fetchone()[0]:
+            return False
+        self._con.execute(f"ALTER TABLE raw ADD COLUMN __w{pos} VARCHAR")
+        self._con.execute(f"UPDATE raw SET __w{pos} = r{k} WHERE {test}")
+        return True
+
+    def _clean(self, names: Sequence[str], keep: Sequence[int]) -> list[tuple[int, str, tuple[str, ...]]]:
+        """Clean the values of columns ``keep`` that hold characters a document cannot (:mod:`.clean`), in place,
+        before they are typed; returns (row number, column name, what was done) for each value changed."""
+        import numpy as np
+
+        con = self._con
+        out: list[tuple[int, str, tuple[str, ...]]] = []
+        pattern = literal(DIRTY_SQL)
+        if not keep:
+            return out
+        dirty = con.execute("SELECT " + ", ".join(f"coalesce(bool_or(regexp_matches(r{k}, {pattern})), false)"
+                                                  for k in keep) + " FROM raw").fetchone()
+        for name, k, any_dirty in zip(names, keep, dirty, strict=True):
+            if not any_dirty:
+                continue
+            found = con.execute(f"SELECT {self._row} AS r, r{k} FROM raw WHERE regexp_matches(r{k}, {pattern}) "
+                                f"ORDER BY {self._index}").fetchall()
+            if not found:
+                continue
+            fixed: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+            for row, value in found:
+                if value not in fixed:
+                    text, done = clean_text(value)
+                    text = text.strip(WHITESPACE)
+                    fixed[value] = (None if text in self._marker_set else text, done)
+                done = fixed[value][1]
+                if done:
+                    out.append((row, name, done))
+            fixed = {key: fix for key, fix in fixed.items() if fix[1]}
+            if not fixed:
+                continue
+            keys = list(fixed)
+            con.register("fixes", {"k": np.array(keys, dtype=object),
+                                   "v": np.array([fixed[x][0] for x in keys], dtype=object)})
+            con.execute("CREATE TABLE m AS SELECT CAST(k AS VARCHAR) AS k, CAST(v AS VARCHAR) AS v FROM fixes")
+            con.unregister("fixes")
+            con.execute(f"UPDATE raw SET r{k} = m.v FROM m WHERE raw.r{k} = m.k")
+            con.execute("DROP TABLE m")
+        return out
 
     def _map_distinct(self, name: str, k: int, prefer: str) -> ColumnType:
         """Type column ``k`` in place by the rules over its distinct values; returns its docgen type."""

@@ -21,6 +21,7 @@ import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from docgen.data.columns import written as with_written
 from docgen.data.engine import connect, quote
 from docgen.model import Column, ColumnType, Value
 
@@ -39,7 +40,8 @@ class Table:
     """
 
     def __init__(self, con: Any, columns: Sequence[Column], length: int, internal: Sequence[str],
-                 datetime_columns: Sequence[str] = (), *, index: str = "__i", row: str = "__row") -> None:
+                 datetime_columns: Sequence[str] = (), *, index: str = "__i", row: str = "__row",
+                 written: Mapping[str, str] | None = None) -> None:
         self._con = con
         self._index = index  # SQL for the 0-based position (a column, or rowid for a table in file order)
         self._row = row  # SQL for the user-visible row number
@@ -47,10 +49,15 @@ class Table:
         self.columns: tuple[Column, ...] = tuple(columns)
         self._internal = dict(zip((c.name for c in columns), internal, strict=True))
         self._datetime = set(datetime_columns)  # TIMESTAMP columns: midnight values come back as dates
+        # number columns -> the engine column holding each cell's text where it was written in a person's form
+        # ("1,234.50"; NULL where the number prints the same); rows give those values as WrittenFloat/WrittenInt
+        self._written = dict(written or {})
         self.aliases: dict[str, str] = {}
         self._computed: dict[str, str] = {}
         self._computed_order: list[str] = []
         self.length = length
+        #: Values cleaned on reading (:mod:`docgen.data.clean`): (row number, column name, what was done).
+        self.cleaned: list[tuple[int, str, tuple[str, ...]]] = []
         self._block: tuple[int, list[dict[str, Value]]] | None = None
         self._numbers: tuple[int, list[int]] | None = None
         weakref.finalize(self, con.close)
@@ -119,7 +126,8 @@ class Table:
         if start >= stop:
             return []
         names = self.column_names
-        select = ", ".join(self._internal[n] for n in names)
+        marked = [(i, n) for i, n in enumerate(names) if n in self._written]
+        select = ", ".join([*(self._internal[n] for n in names), *(self._written[n] for _i, n in marked)])
         with self._lock:
             tuples = self._con.execute(
                 f"SELECT {select} FROM t WHERE {self._index} >= ? AND {self._index} < ? ORDER BY {self._index}",
@@ -127,8 +135,12 @@ class Table:
         out = []
         aliases = list(self.aliases.items())
         fix = [i for i, n in enumerate(names) if n in self._datetime]
+        width = len(names)
         for values in tuples:
-            row = dict(zip(names, values, strict=True))
+            row = dict(zip(names, values[:width], strict=True))
+            for extra, (i, name) in enumerate(marked, start=width):
+                if values[extra] is not None and values[i] is not None:
+                    row[name] = with_written(values[i], values[extra])
             for i in fix:
                 v = values[i]
                 if isinstance(v, dt.datetime) and v.time() == dt.time(0):
@@ -350,16 +362,22 @@ def _guess_type(values: Sequence[Any]) -> ColumnType:
     return "text"
 
 
-def from_columns(columns: Sequence[Column], data: Mapping[str, Sequence[Any]], row_numbers: Sequence[int]) -> Table:
+def from_columns(columns: Sequence[Column], data: Mapping[str, Sequence[Any]], row_numbers: Sequence[int],
+                 written: Mapping[str, Sequence[str | None]] | None = None) -> Table:
     """A table from typed Python values, one sequence per column (``data[name][i]`` is row i's value), all of the
     same length as ``row_numbers``. Values must fit their column's type (``int`` for integer, ``int``/``float``
-    for number, ``date``/``datetime`` for date, ``str`` for text) or be None."""
+    for number, ``date``/``datetime`` for date, ``str`` for text) or be None. ``written[name][i]`` (number
+    columns) is the cell's text where it was written in a person's form ("1,234.50"), else None: rows then give
+    that value as a :class:`~docgen.data.columns.WrittenFloat`/``WrittenInt`` printing as written."""
     import numpy as np
 
     con = connect()
     internal = [f"__c{i}" for i in range(len(columns))]
     sql_types = [_sql_type(col.type, data[col.name]) for col in columns]
-    ddl = ", ".join(f"{c} {t}" for c, t in zip(internal, sql_types, strict=True))
+    marks = {col.name: f"__w{i}" for i, col in enumerate(columns)
+             if written and col.type in ("integer", "number") and any(w is not None for w in written.get(col.name, ()))}
+    ddl = ", ".join([*(f"{c} {t}" for c, t in zip(internal, sql_types, strict=True)),
+                     *(f"{w} VARCHAR" for w in marks.values())])
     con.execute(f"CREATE TABLE t (__i BIGINT, __row BIGINT{', ' + ddl if ddl else ''})")
     n = len(row_numbers)
     for start in range(0, n, 65536):
@@ -369,13 +387,16 @@ def from_columns(columns: Sequence[Column], data: Mapping[str, Sequence[Any]], r
         for c, col in zip(internal, columns, strict=True):
             values = data[col.name][start:stop]
             chunk[c] = _array(values, col.type)
+        for name, w in marks.items():
+            chunk[w] = np.array(list(written[name][start:stop]), dtype=object)  # type: ignore[index]
         con.register("chunk", chunk)
-        cols = ", ".join(["__i", "__row", *internal])
-        casts = ", ".join(["__i", "__row", *(f"CAST({c} AS {t})" for c, t in zip(internal, sql_types, strict=True))])
+        cols = ", ".join(["__i", "__row", *internal, *marks.values()])
+        casts = ", ".join(["__i", "__row", *(f"CAST({c} AS {t})" for c, t in zip(internal, sql_types, strict=True)),
+                           *(f"CAST({w} AS VARCHAR)" for w in marks.values())])
         con.execute(f"INSERT INTO t ({cols}) SELECT {casts} FROM chunk")
         con.unregister("chunk")
     dates = [col.name for col in columns if col.type == "date"]
-    return Table(con, columns, n, internal, datetime_columns=dates)
+    return Table(con, columns, n, internal, datetime_columns=dates, written=marks)
 
 
 def _sql_type(ctype: ColumnType, values: Sequence[Any]) -> str:

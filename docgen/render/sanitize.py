@@ -24,11 +24,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from docgen.data.clean import ANSI as _ANSI
+from docgen.data.clean import SURROGATE as _SURROGATE
+
 _FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-#: ECMA-48 control sequences as terminals print them: CSI (ESC [ parameters final byte; colours, cursor moves) and
-#: OSC (ESC ] ... BEL or ESC \\; window titles, links). A lone ESC is removed by rule 5 and the text after it kept.
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
 
 
 def sanitize_text(text: str) -> str:

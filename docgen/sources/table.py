@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from docgen.data import DEFAULT_MISSING, RawTable, Table, from_columns
+from docgen.data.clean import clean_text, is_dirty
 from docgen.errors import DataError
 from docgen.model import Column, Dataset
 from docgen.data.columns import POINT, to_text, type_column
@@ -31,6 +32,8 @@ from docgen.data.columns import POINT, to_text, type_column
 ROW_NAMES = "row_name"
 #: Records loaded into the engine at a time by the streaming (CSV) path.
 CHUNK = 32768
+#: Cleaned values named one by one in a dataset's notes (:func:`cleaning_notes`); the rest are counted.
+CLEANED_SHOWN = 5
 
 
 def _blank(cell: Any) -> bool:
@@ -72,7 +75,7 @@ def build_dataset(
     Raises :class:`DataError` for blank or duplicate header names, a value outside the header's columns, and a
     header without records. Rules: module docstring.
     """
-    names = ["" if _blank(h) else to_text(h).lstrip("\ufeff").strip() for h in header]
+    names = ["" if _blank(h) else clean_text(to_text(h))[0].lstrip("\ufeff").strip() for h in header]
     named = [i for i, n in enumerate(names) if n]
     if not named:
         raise DataError(path, f"the {kind} has no header row. Put the column names in the first row.")
@@ -117,12 +120,17 @@ def build_dataset(
     markers = {"", *missing}
     columns_cells: list[list[Any]] = [[] for _ in range(width)]
     row_numbers: list[int] = []
+    cleaned: list[tuple[int, str, tuple[str, ...]]] = []
     for row_number, cells in records:
         if all(_blank(c) for c in cells):
             continue
         _check_outside(path, cells, lo, hi, row_number, label, hint_extra_cells)
         padded = list(cells[lo:hi]) + [None] * (width - len(cells[lo:hi]))
         for i, cell in enumerate(padded):
+            if isinstance(cell, str) and is_dirty(cell):
+                cell, done = clean_text(cell)
+                if done:
+                    cleaned.append((row_number, header_names[i], done))
             if isinstance(cell, str) and cell.strip() in markers:
                 cell = None
             columns_cells[i].append(cell)
@@ -133,18 +141,49 @@ def build_dataset(
         header_names, columns_cells = header_names[1:], columns_cells[1:]
     columns: list[Column] = []
     data: dict[str, list[Any]] = {}
+    written: dict[str, list[str | None]] = {}
     for name, cells in zip(header_names, columns_cells, strict=True):
         ctype, values = type_column(name, cells, prefer=prefer)
         columns.append(Column(name, ctype))
         data[name] = values
-    table = from_columns(columns, data, row_numbers)
+        if ctype in ("integer", "number"):
+            written[name] = [_written(cell, value) for cell, value in zip(cells, values, strict=True)]
+    table = from_columns(columns, data, row_numbers, written)
+    table.cleaned = cleaned
     return dataset_of(path, table, sha256=sha256, sheet=sheet, encoding=encoding, delimiter=delimiter)
 
 
+def _written(cell: Any, value: Any) -> str | None:
+    """The text a number cell prints as (its written form, "1,234.50"; "7" for a whole number in a column of
+    decimals), or None when the number prints the same by itself."""
+    if value is None or isinstance(cell, float):
+        return None
+    text = cell.strip() if isinstance(cell, str) else str(cell)
+    return None if text == str(value) else text
+
+
 def dataset_of(path: Path, table: Table, **kw: Any) -> Dataset:
-    """The Dataset over an engine table (rows and row numbers are its lazy sequences)."""
+    """The Dataset over an engine table (rows and row numbers are its lazy sequences); its ``notes`` tell about
+    the values cleaned on reading (``table.cleaned``, :func:`cleaning_notes`)."""
     return Dataset(path=path, columns=table.columns, rows=table.rows, row_numbers=table.row_numbers, table=table,
-                   **kw)
+                   notes=tuple(cleaning_notes(path, table.cleaned)), **kw)
+
+
+def cleaning_notes(path: Path, cleaned: Sequence[tuple[int, str, tuple[str, ...]]]) -> list[str]:
+    """One note per value cleaned on reading (:mod:`docgen.data.clean`), naming file, row and column, for the
+    first :data:`CLEANED_SHOWN` of them, then one counting the rest. ``cleaned`` holds ``(row number, column,
+    what was done)`` in file order. Empty when nothing was cleaned."""
+    ordered = sorted(cleaned, key=lambda c: c[0])
+    notes = [f"{path.name}, row {row}, column '{column}': the value held characters a Word document cannot show "
+             f"({'; '.join(done)})." for row, column, done in ordered[:CLEANED_SHOWN]]
+    rest = ordered[CLEANED_SHOWN:]
+    if rest:
+        rows = sorted({row for row, _c, _d in rest})
+        notes.append(f"{path.name}: {len(rest)} more value(s) cleaned the same way, in row(s) "
+                     f"{', '.join(map(str, rows[:10]))}{', ...' if len(rows) > 10 else ''}.")
+    if notes:
+        notes[-1] += " The documents use the cleaned values; correct the file if a value should read differently."
+    return notes
 
 
 def _stream(path: Path, names: list[str], lo: int, hi: int, records: Iterable[tuple[int, Sequence[Any]]],
