@@ -3,7 +3,7 @@ mapper, the model-output cleanup, template text and file-name sanitizing.
 
 The property everywhere: any input either gives a .docx that python-docx opens and whose every XML part
 parses strictly (no duplicate zip members, no macros), or raises a DocgenError. No other exception type
-escapes.
+escapes. Documents made from data never show the word None where a value was empty or missing.
 
 Time is bounded for CI by the ``ci`` profile (few examples per test, fixed seed so a run is reproducible,
 no example database written); ``HYPOTHESIS_PROFILE=fuzz`` runs many random examples locally.
@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 from docgen.batch import CONTROL, MAX_NAME, safe_filename
 from docgen.errors import DocgenError
 from docgen.llm.cleanup import clean_text
-from docgen.render import render_document
+from docgen.render import read_back, render_document
+from docgen.render.sanitize import sanitize_text
 from docgen.sources import load_dataset
 
 settings.register_profile("ci", max_examples=12, deadline=None, derandomize=True, database=None,
@@ -154,6 +155,13 @@ def _render_dataset(tmp: Path, path: Path) -> None:
     d.save(tmp / "t.docx")
     rows = [dict(r) for r in dataset.rows]
     render_or_docgen_error(tmp / "t.docx", {"rows": rows, "columns": list(dataset.column_names)}, {}, tmp / "o.docx")
+    if (tmp / "o.docx").exists():
+        # no None where a value was missing: the word appears exactly as often as the names and values hold it
+        expected = sum(sanitize_text(str(name)).count("None") + sanitize_text(str(row[name])).count("None")
+                       for row in rows for name in dataset.column_names if row[name] is not None) + sum(
+            sanitize_text(str(name)).count("None") for row in rows for name in dataset.column_names
+            if row[name] is None)
+        assert read_back(tmp / "o.docx").text.count("None") == expected
 
 
 CELLS = st.lists(st.lists(st.one_of(HOSTILE_TEXT, st.sampled_from(["1,234.50", "(12)", "$5", "12%", "2024-03-31",
@@ -184,6 +192,73 @@ def test_any_table_written_as_csv_reads_back_or_is_a_data_error(tmp_path_factory
         path.write_bytes(buffer.getvalue().encode(encoding, "replace") if encoding == "cp1252" else
                          buffer.getvalue().encode("utf-8", "surrogatepass"))
     _render_dataset(tmp, path)
+
+
+MISSING = st.sampled_from(["", " ", "NA", "N/A", "null", "NaN"])
+SAFE_TEXT = st.text(string.ascii_letters + string.digits + " .,-", max_size=12).filter(lambda t: "None" not in t)
+MISSING_TABLES = st.integers(1, 4).flatmap(lambda width: st.lists(
+    st.lists(st.one_of(MISSING, SAFE_TEXT, st.sampled_from(["12", "3.5", "1,234.50", "2024-03-31"])),
+             min_size=width, max_size=width), min_size=1, max_size=6))
+
+
+@given(rows=MISSING_TABLES, ext=st.sampled_from([".csv", ".xlsx", ".json"]))
+def test_documents_from_data_with_missing_cells_never_print_none(tmp_path_factory, capsys, rows, ext):
+    """Every cell of every row is printed by a tag, and the row's first cell names the file: wherever a cell was
+    empty or a missing-value marker, the document (and its file name) holds nothing, never the word None."""
+    import csv
+
+    from docgen.cli import main
+
+    tmp = tmp_path_factory.mktemp("missing")
+    header = [f"c{i}" for i in range(len(rows[0]))]
+    path = tmp / f"data{ext}"
+    if ext == ".csv":
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows([header, *rows])
+    elif ext == ".xlsx":
+        openpyxl = pytest.importorskip("openpyxl")
+        wb = openpyxl.Workbook()
+        for record in [header, *rows]:
+            wb.active.append([None if c == "" else c for c in record])
+        wb.save(path)
+    else:
+        path.write_text(json.dumps([{h: (None if c == "" else c) for h, c in zip(header, r, strict=True)}
+                                    for r in rows]), encoding="utf-8")
+    pkg = tmp / "pkg"
+    pkg.mkdir()
+    d = docx.Document()
+    d.add_paragraph("".join(f"{h}=[{{{{ row.{h} }}}}] " for h in header))
+    d.add_paragraph("{{p sections.body }}")
+    d.save(pkg / "template.docx")
+    (pkg / "docgen.toml").write_text(f"""[template]
+id = "missing"
+name = "Missing"
+
+[data]
+mode = "rows"
+output_name = "doc-{{{{ row.c0 }}}}.docx"
+
+[[sections]]
+id = "body"
+prompt = "Write about {' '.join(f'{{{{ row.{h} }}}}' for h in header)}."
+""", encoding="utf-8")
+    out = tmp / "out"
+    code = main(["--template", str(pkg), "--data", str(path), "--out", str(out), "--backend", "fake", "-q"])
+    err = capsys.readouterr().err
+    if code == 2:  # the file is not a table docgen reads (e.g. no data rows): a clear message, no documents
+        assert "docgen: error:" in err and not list(out.glob("*.docx"))
+        return
+    assert code == 0, err
+    written = sorted(out.glob("*.docx"))
+    kept = [r for r in rows if any(c.strip() for c in r)]  # rows of only empty cells are skipped
+    assert len(written) == len(kept)
+    empty = 0
+    for document in written:
+        assert "None" not in document.name
+        text = read_back(document).text
+        assert "None" not in text, text
+        empty += text.count("=[]")
+    assert empty == sum(c.strip() in ("", "NA", "N/A", "null", "NaN") for r in kept for c in r)
 
 
 JSON_VALUES = st.recursive(
