@@ -17,7 +17,7 @@ from docgen.gui import dialogs
 from docgen.gui.data_preview import DataPanel
 from docgen.gui.fields_form import FieldsForm
 from docgen.model import Dataset, TemplateSpec
-from docgen.sources import load_dataset, require_columns
+from docgen.sources import load_dataset, prepare_dataset
 
 if TYPE_CHECKING:
     from docgen.gui.main_window import MainWindow
@@ -47,21 +47,22 @@ def sheet_names(path: Path) -> list[str]:
 
 class LoadThread(QThread):
     """Reads one data file with :func:`docgen.sources.load_dataset` (and lists a workbook's sheets) off the GUI
-    thread. Emits ``loaded(Dataset, sheet_names)`` or ``failed(message, sheet_names)``."""
+    thread, with ``missing`` as the missing-value markers (the template's ``[data] missing_values``; None: the
+    defaults). Emits ``loaded(Dataset, sheet_names)`` or ``failed(message, sheet_names)``."""
 
     loaded = Signal(object, list)
     failed = Signal(str, list)
 
-    def __init__(self, path: Path, sheet: str | None, parent=None) -> None:
+    def __init__(self, path: Path, sheet: str | None, parent=None, *, missing: tuple[str, ...] | None = None) -> None:
         super().__init__(parent)
-        self.path, self.sheet = path, sheet
+        self.path, self.sheet, self.missing = path, sheet, missing
 
     def run(self) -> None:  # noqa: D102 - worker thread
         sheets: list[str] = []
         try:
             if self.path.suffix.lower() in WORKBOOK_SUFFIXES and self.path.is_file():
                 sheets = sheet_names(self.path)
-            dataset = load_dataset(self.path, sheet=self.sheet)
+            dataset = load_dataset(self.path, sheet=self.sheet, missing=self.missing)
         except DocgenError as exc:
             self.failed.emit(str(exc), sheets)
         except Exception as exc:  # noqa: BLE001 - a reader bug must show a message, not kill the app
@@ -88,6 +89,9 @@ class DataController(QObject):
         self.loader: LoadThread | None = None
         self._then: list[Callable[[], None]] = []
         self._pending: tuple[Path, str | None] | None = None
+        self._read_with: tuple[str, ...] | None = None  # the missing-value markers the dataset was read with
+        self._reading_with: tuple[str, ...] | None = None
+        self._prepared: str | None = None  # the template the dataset was prepared for (computed columns added)
         self.panel = DataPanel()
         self.fields_form = FieldsForm()
         self.sheet_label = QLabel("Wor&ksheet:")
@@ -140,16 +144,30 @@ class DataController(QObject):
         self.check_columns()
 
     def check_columns(self) -> None:
-        """Show (or clear) the template's required-columns problem for the loaded data."""
+        """Make the loaded data ready for the template as the command line does
+        (:func:`docgen.sources.prepare_dataset`: required columns, ``[data] computed`` columns) and show (or clear)
+        its problem. Data read with other missing-value markers, or already prepared for another template (its
+        computed columns), is read again first."""
         self.problem = ""
         template = self.window.template
         if template is not None and self.dataset is not None:
+            if self._read_with != self._markers() or self._prepared not in (None, template.id):
+                self.load(self.dataset.path, self.dataset.sheet)
+                return
             try:
-                require_columns(self.dataset, template.required_columns, template_id=template.id)
+                prepare_dataset(self.dataset, template_id=template.id, required=template.required_columns,
+                                computed=template.computed, mapping={})
+                self._prepared = template.id
             except DocgenError as exc:
                 self.problem = str(exc)
         if self.dataset is not None:
             self.panel.set_problem(self.problem)
+
+    def _markers(self) -> tuple[str, ...] | None:
+        """The missing-value markers the current template asks for (None: the defaults)."""
+        template = self.window.template
+        markers = getattr(template, "missing_values", None) if template is not None else None
+        return None if markers is None else tuple(markers)
 
     # -- loading ----------------------------------------------------------------------------------------------
     @property
@@ -179,7 +197,8 @@ class DataController(QObject):
             self._pending = (Path(path), sheet)
             return
         path = Path(path)
-        self.loader = LoadThread(path, sheet, self)
+        self._reading_with = self._markers()
+        self.loader = LoadThread(path, sheet, self, missing=self._reading_with)
         self.loader.loaded.connect(lambda ds, sheets: self._loaded(ds, sheets))
         self.loader.failed.connect(lambda message, sheets: self._failed(path, message, sheets))
         self.loader.finished.connect(self._load_finished)
@@ -191,6 +210,7 @@ class DataController(QObject):
 
     def _loaded(self, dataset: Dataset, sheets: list[str]) -> None:
         self.dataset = dataset
+        self._read_with, self._prepared = self._reading_with, None
         self.panel.show_dataset(dataset)
         self._show_sheets(sheets, dataset.sheet)
         self.check_columns()

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QStackedWidget, QTableView, QVBoxLayout, QWidget)
 
@@ -15,10 +16,19 @@ _Index = QModelIndex | QPersistentModelIndex
 _TYPE_LABEL = {"integer": "whole number", "number": "number", "date": "date", "text": "text"}
 
 
+#: What an empty cell or a missing-value marker shows in the preview (grey, italic): never "None".
+MISSING_HINT = "missing"
+_MISSING_TIP = "No value here (an empty cell or a missing-value marker such as NA): documents print nothing"
+
+
 def format_value(value: object) -> str:
-    """How a typed cell is shown: dates as ISO, floats without a trailing .0 noise, None as empty."""
+    """How a typed cell is shown: a number written in a person's form as written ("1,234.50"), dates as ISO,
+    floats without a trailing .0 noise, None (missing) as empty (the table shows :data:`MISSING_HINT` instead)."""
     if value is None:
         return ""
+    written = getattr(value, "written", None)
+    if isinstance(written, str):
+        return written
     if isinstance(value, float):
         return f"{value:,.4f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
@@ -65,6 +75,17 @@ class DatasetTableModel(QAbstractTableModel):
             return None
         column = ds.columns[index.column()]
         value = ds.rows[index.row()].get(column.name)
+        if value is None:  # a missing value: a grey "missing" hint, never "None"
+            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+                return MISSING_HINT
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return _MISSING_TIP
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(QColor("gray"))
+            if role == Qt.ItemDataRole.FontRole:
+                font = QFont()
+                font.setItalic(True)
+                return font
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return format_value(value)
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -183,9 +204,10 @@ class DataPanel(QWidget):
             return
         kinds = ", ".join(f"{c.name} ({_TYPE_LABEL.get(c.type, c.type)})" for c in dataset.columns)
         extra = f", sheet {dataset.sheet}" if dataset.sheet else ""
+        notes = f" {len(dataset.notes)} note(s) on reading (hover here)." if dataset.notes else ""
         self.summary.setText(f"{len(dataset.rows):,} rows × {len(dataset.columns)} columns{extra}. "
-                             "Each column's type is shown under its name.")
-        self.summary.setToolTip(kinds)
+                             f"Each column's type is shown under its name.{notes}")
+        self.summary.setToolTip("\n".join([kinds, *dataset.notes]))
         if dataset.rows:
             self.table.selectRow(0)
         self.table.resizeColumnsToContents()
