@@ -36,7 +36,7 @@ def test_all_sections_share_an_identical_prefix_and_end_with_their_instruction(t
     assert len(systems) == 1
     users = [p.messages[-1].content for p in prompts]
     shared = users[0].rsplit("Task: ", 1)[0]
-    assert "Data (20 rows):" in shared and "Company: Acme" in shared
+    assert "Data (20 rows):" in shared
     for user, section in zip(users, template.sections, strict=True):
         assert user.startswith(shared + "Task: ")
         assert user.endswith(section.prompt.strip() + "\n\nFormat: Markdown body text (paragraphs, **bold**, "
@@ -75,3 +75,36 @@ def test_row_prompt_carries_a_content_free_copy_for_calibration():
     assert free[0] == prompt.messages[0]
     assert free[-1].content.endswith('Comment: "N/A" ->') and "Broke" not in free[-1].content
     assert isinstance(section, SectionSpec)
+
+
+def test_a_field_is_in_the_prompt_of_exactly_the_sections_that_name_it(template):
+    sections = (dataclasses.replace(template.sections[0], prompt="Summarise {{ period }} for {{ company }}."),
+                dataclasses.replace(template.sections[1], prompt="Write a commentary."))
+    template = dataclasses.replace(template, sections=sections)
+    before = build_document_prompts(template, sections, context(5), FakeGenerator())
+    after = build_document_prompts(template, sections, {**context(5), "period": "2025"}, FakeGenerator())
+    assert "2024" in before[0].messages[-1].content and "2025" in after[0].messages[-1].content
+    assert before[1].messages == after[1].messages  # the commentary does not read the period: same prompt
+    signed = build_document_prompts(template, sections, {**context(5), "author": "Someone Else"}, FakeGenerator())
+    assert [p.messages for p in signed] == [p.messages for p in before]  # no prompt names the author
+
+
+def test_rows_mode_puts_the_shared_instruction_first_and_the_record_last():
+    template = resolve("service-reply")
+    rows = [{"ticket_id": "T-1", "rating": -2, "comment": "The screen cracked."},
+            {"ticket_id": "T-2", "rating": -3, "comment": "It never arrived at all."}]
+    fields = {"company": "Acme", "support_contact": "help@acme.test", "signer": "Ann"}
+    users = [build_document_prompts(template, template.sections, {**fields, "row": r}, FakeGenerator())[0]
+             .messages[-1].content for r in rows]
+    first_row_value = users[0].index("T-1")
+    assert users[0][:first_row_value] == users[1][:first_row_value]  # everything before the record is shared
+    assert "help@acme.test" in users[0][:first_row_value]
+    assert users[0].endswith('"The screen cracked."')  # the record comes last, once (the prompt names row)
+    assert users[0].count("The screen cracked.") == 1 and "Ann" not in users[0]
+    # a row's own sources come after the shared instruction (which ends with the row's words), so every row
+    # still shares the instruction; shared sources come first
+    block = "Sources (...):\n[1] Warranty: two years."
+    cited = build_document_prompts(template, template.sections, {**fields, "row": rows[0]}, FakeGenerator(),
+                                   sources=[block], shared_sources="Shared: terms.")[0].messages[-1].content
+    assert cited.startswith("Shared: terms.\n\nFormat: ")
+    assert cited.endswith('"The screen cracked."\n\n' + block)

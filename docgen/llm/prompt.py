@@ -1,12 +1,23 @@
 """Prompt assembly: what the model reads for each section.
 
-Layout (DESIGN.md section 3): ``[system][data context][fields]`` then ``[section instruction]``. The system
-message holds only the template's system prompt; the user message starts with ``Data:``, the data context and
-the fields, then ``Task: `` and the section's instruction last. Every section of a document therefore starts
-with the identical system message + user-message beginning, and llama.cpp keeps the KV cache of that longest
-common token prefix between calls, so the shared part is read once per document. (Measured with
-SmolLM2-135M on the sales-report: with the data in the *system* message the model copied the data back
-verbatim or looped; with the data in the user turn and the instruction after it, it wrote prose more often.)
+Layout (DESIGN.md section 3): what sections share comes first, what only one section (or one row) uses last,
+so llama.cpp keeps the KV cache of the longest common token prefix between calls and a section cache keyed on
+the exact messages (:mod:`docgen.cache`) is invalidated only by what a section really reads.
+
+- Table mode: ``[system]`` then the user message ``Data:`` + data context, then ``Task: `` + the section's
+  instruction + its format line. Every section of a document starts with the identical system
+  message + ``Data:`` block, read once per document. (Measured with SmolLM2-135M on the sales-report: with the
+  data in the *system* message the model copied the data back verbatim or looped; with the data in the user
+  turn and the instruction after it, it wrote prose more often.)
+- Rows mode (one document per record): ``[system]`` then ``Format: ...`` and ``Task: `` + the instruction,
+  and the record last: ``Record:`` + the row's ``name: value`` lines, left out when the
+  instruction names ``row`` itself (it then quotes what the model needs). Everything up to the first value of
+  the record is the same for every row, so a batch reads it once (write a row template's instruction with the
+  row's values at its end: ``... quoting their ticket number.\n\nTicket {{ row.ticket_id }}: ...``).
+- Fields reach the model only where a prompt names them (``{{ offer }}`` in an instruction, ``{{ company }}``
+  in the system prompt or the ``[prompt] context``): changing a field regenerates exactly the sections whose
+  messages contain it (all of them for the system prompt and the context), and a field no prompt names (a
+  signer, an author) re-renders the document but regenerates no section.
 
 Budget rule (stated here, enforced by :func:`build_document_prompts`): for every section,
 ``prompt_tokens + max_tokens <= n_ctx``. When the full data context does not fit, the context is shortened
@@ -15,10 +26,12 @@ count until it fits) or, for a template-written context, dropping lines from the
 was left out is added so the model does not present partial data as complete. If the prompt cannot fit even
 with no data rows, :class:`~docgen.errors.ContextOverflow` says by how many tokens and what to change.
 
-Reference sources (:mod:`docgen.refs`) come as ready text blocks (:func:`sources_block`): a section's own
-sources go after the data and fields, right before ``Task:``, so sections whose sources are equal still share
-their whole prefix; ``shared_sources`` (the same for every section *and* every row, e.g. references used
-whole) go first in the user message, before the data, so rows-mode documents share them too. The retrieval
+Reference sources (:mod:`docgen.refs`) come as ready text blocks (:func:`sources_block`): in table mode a
+section's own sources go after the data, right before ``Task:``, so sections whose sources are equal still
+share their whole prefix; in rows mode a row's own sources (retrieved for that row) go after the instruction,
+before the record when there is one, so the instruction stays in the prefix every row shares;
+``shared_sources`` (the same for every section *and* every row, e.g. references used whole) go first in the
+user message, before the data or the format line, so rows-mode documents share them too. The retrieval
 stage sizes the blocks to the budget before they come here (what it left out is said in the block); the
 rule above then applies to the prompt as a whole.
 
@@ -31,11 +44,13 @@ replaced by ``N/A``, which the llama.cpp backend uses to calibrate choice scores
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+import jinja2.meta
 
 from docgen.errors import ContextOverflow, MissingValues
 from docgen.jinja import make_environment
@@ -116,27 +131,28 @@ def format_instruction(section: SectionSpec) -> str:
     )
 
 
-def _fields_block(template: TemplateSpec, context: Mapping[str, Any]) -> str:
-    lines = [f"{f.label}: {_cell(context.get(f.name))}" for f in template.fields if context.get(f.name) not in (None, "")]
-    return "Details:\n" + "\n".join(lines) if lines else ""
+@functools.lru_cache(maxsize=256)
+def prompt_names(source: str) -> frozenset[str]:
+    """The top-level names a manifest Jinja string reads (``{{ period }}``, ``{% for r in rows %}`` -> ``period``,
+    ``rows``), from its parsed source; empty when it does not parse (rendering reports that error)."""
+    try:
+        return frozenset(jinja2.meta.find_undeclared_variables(_env.parse(source)))
+    except jinja2.TemplateSyntaxError:
+        return frozenset()
+
+
+def _rows_mode(template: TemplateSpec, context: Mapping[str, Any]) -> bool:
+    return template.mode == "rows" and "row" in context
 
 
 def _data_lines(template: TemplateSpec, context: Mapping[str, Any], record: str | None) -> list[str]:
     if template.context:
         return render_text(template.context, context, what="[prompt] context", record=record).strip().splitlines()
-    if template.mode == "rows" and "row" in context:
+    if _rows_mode(template, context):
         return ["Record:", *record_lines(context["row"])]
     rows = context.get("rows", [])
     columns = context.get("columns") or (list(rows[0]) if rows else [])
     return [f"Data ({len(rows)} rows):", *table_lines(rows[: template.max_context_rows], columns)]
-
-
-def _shared(template: TemplateSpec, context: Mapping[str, Any], data: list[str], record: str | None,
-            shared_sources: str = "") -> tuple[str, str]:
-    """The system message and the shared start of the user message (shared sources, data, fields)."""
-    system = render_text(template.system_prompt, context, what="[prompt] system", record=record).strip()
-    parts = [shared_sources, "Data:\n" + "\n".join(data), _fields_block(template, context)]
-    return system or DEFAULT_SYSTEM, "\n\n".join(p for p in parts if p) + "\n\n"
 
 
 #: How the sources block starts: the model is told to cite by number.
@@ -155,6 +171,18 @@ def sources_block(sources: Sequence[Source], note: str = "") -> str:
     return "\n".join(lines)
 
 
+def _user_message(template: TemplateSpec, context: Mapping[str, Any], section: SectionSpec, instruction: str,
+                  data: list[str], own_sources: str = "", shared_sources: str = "") -> str:
+    """One section's user message in the layout of the module docstring."""
+    if _rows_mode(template, context):
+        record = "" if not template.context and "row" in prompt_names(section.prompt) else "\n".join(data)
+        parts = [shared_sources, format_instruction(section), "Task: " + instruction, own_sources, record]
+    else:
+        parts = [shared_sources, "Data:\n" + "\n".join(data), own_sources,
+                 "Task: " + instruction + "\n\n" + format_instruction(section)]
+    return "\n\n".join(p for p in parts if p)
+
+
 def build_document_prompts(template: TemplateSpec, sections: Sequence[SectionSpec], context: Mapping[str, Any],
                            generator: Generator, *, record: str | None = None,
                            sources: Sequence[str] | None = None, shared_sources: str = "") -> list[SectionPrompt]:
@@ -164,12 +192,9 @@ def build_document_prompts(template: TemplateSpec, sections: Sequence[SectionSpe
     shares (:func:`sources_block`; placement in the module docstring). Raises MissingValues for a prompt naming
     an unknown value, ContextOverflow when nothing fits.
     """
-    users = [
-        render_text(s.prompt, context, what=f"section '{s.id}' prompt", record=record).strip()
-        + "\n\n" + format_instruction(s)
-        for s in sections
-    ]
+    users = [render_text(s.prompt, context, what=f"section '{s.id}' prompt", record=record).strip() for s in sections]
     data = _data_lines(template, context, record)
+    system = render_text(template.system_prompt, context, what="[prompt] system", record=record).strip()
     kept = len(data)
     while True:
         lines = data[:kept]
@@ -177,11 +202,10 @@ def build_document_prompts(template: TemplateSpec, sections: Sequence[SectionSpe
             lines.append(f"[{len(data) - kept} more lines of data left out to fit the model's context window]")
         prompts = []
         worst = 0
-        system, shared = _shared(template, context, lines, record, shared_sources)
         for i, (s, user) in enumerate(zip(sections, users, strict=True)):
             own = sources[i] if sources else ""
-            messages = (Message("system", system), Message("user", shared + (own + "\n\n" if own else "")
-                                                            + "Task: " + user))
+            messages = (Message("system", system or DEFAULT_SYSTEM),
+                        Message("user", _user_message(template, context, s, user, lines, own, shared_sources)))
             tokens = generator.count_tokens(messages)
             worst = max(worst, tokens + s.max_tokens - generator.n_ctx)
             prompts.append(SectionPrompt(s, messages, tokens))
