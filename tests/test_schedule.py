@@ -117,7 +117,7 @@ def test_rows_batch_with_parallel_documents_writes_the_same_letters(tmp_path):
         for i in range(5):
             w.writerow([f"T-{i}", f"The charger number {i} stopped working."])
     dataset = load_dataset(data)
-    script = lambda messages: "We are sorry about " + messages[-1].content.split("(ticket ")[1].split(")")[0] + "."
+    script = lambda messages: "We are sorry about " + messages[-1].content.split("Ticket ")[1].split(".")[0] + "."
     one = run_batch(template, dataset, ManyFake(script), tmp_path / "one", width=1)
     gen = ManyFake(script)
     many = run_batch(template, dataset, gen, tmp_path / "many", width=3)
