@@ -65,12 +65,12 @@ def prefix_cache_ratio(generator) -> None:
     params = GenerationParams(max_tokens=1)  # isolate prompt processing
 
     def run(reset: bool) -> tuple[float, int]:
-        generator._llm.reset()
+        generator.reset_cache()
         total, evaluated = 0.0, 0
         for _ in range(3):
             for prompt in prompts:
                 if reset:
-                    generator._llm.reset()
+                    generator.reset_cache()
                 result = generator.generate(prompt.messages, params)
                 total += result.seconds
                 evaluated += result.evaluated_tokens

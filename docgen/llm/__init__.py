@@ -45,8 +45,9 @@ def open_generator(backend: str = "llamacpp", *, model_path: str | Path | None =
     """Create the generator for ``backend`` (a name in :data:`BACKENDS`) with ``options``.
 
     ``llamacpp`` finds the model with :func:`docgen.llm.discovery.find_model` and loads it (about 0.2 s for the
-    embedded 98 MB model); ``openai`` connects to ``base_url`` and checks the model it serves. Raises
-    ModelNotFound/ModelLoadError, ServerError, PolicyError, or DocgenError for an unknown backend.
+    embedded 98 MB model; ``parallel`` caps the sequences it decodes at once, 0: by cores); ``openai`` connects
+    to ``base_url`` and checks the model it serves. Raises ModelNotFound/ModelLoadError, ServerError,
+    PolicyError, or DocgenError for an unknown backend.
     """
     target = BACKENDS.get(backend)
     if target is None:
