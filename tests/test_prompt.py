@@ -101,10 +101,10 @@ def test_rows_mode_puts_the_shared_instruction_first_and_the_record_last():
     assert "help@acme.test" in users[0][:first_row_value]
     assert users[0].endswith('"The screen cracked."')  # the record comes last, once (the prompt names row)
     assert users[0].count("The screen cracked.") == 1 and "Ann" not in users[0]
-    # a row's own sources come after the shared instruction (which ends with the row's words), so every row
-    # still shares the instruction; shared sources come first
+    # shared sources come first, a row's own sources right before the task (the model reads the instruction
+    # and the customer's words last)
     block = "Sources (...):\n[1] Warranty: two years."
     cited = build_document_prompts(template, template.sections, {**fields, "row": rows[0]}, FakeGenerator(),
                                    sources=[block], shared_sources="Shared: terms.")[0].messages[-1].content
-    assert cited.startswith("Shared: terms.\n\nFormat: ")
-    assert cited.endswith('"The screen cracked."\n\n' + block)
+    assert cited.startswith("Shared: terms.\n\nFormat: ") and "heading.\n\n" + block + "\n\nTask: " in cited
+    assert cited.endswith('"The screen cracked."')

@@ -26,12 +26,13 @@ count until it fits) or, for a template-written context, dropping lines from the
 was left out is added so the model does not present partial data as complete. If the prompt cannot fit even
 with no data rows, :class:`~docgen.errors.ContextOverflow` says by how many tokens and what to change.
 
-Reference sources (:mod:`docgen.refs`) come as ready text blocks (:func:`sources_block`): in table mode a
-section's own sources go after the data, right before ``Task:``, so sections whose sources are equal still
-share their whole prefix; in rows mode a row's own sources (retrieved for that row) go after the instruction,
-before the record when there is one, so the instruction stays in the prefix every row shares;
-``shared_sources`` (the same for every section *and* every row, e.g. references used whole) go first in the
-user message, before the data or the format line, so rows-mode documents share them too. The retrieval
+Reference sources (:mod:`docgen.refs`) come as ready text blocks (:func:`sources_block`): a section's own
+sources go right before ``Task:`` (after the data, or after the format line in rows mode), so sections whose
+sources are equal still share their whole prefix; ``shared_sources`` (the same for every section *and* every
+row, e.g. references used whole) go first in the user message, before the data or the format line, so
+rows-mode documents share them too. A row's own sources therefore end the part rows share: the instruction
+after them is read again for every row. (Tried with SmolLM2-135M on service-reply: with the row's sources
+after the instruction and the customer's words, the model copied the source list instead of writing a letter.) The retrieval
 stage sizes the blocks to the budget before they come here (what it left out is said in the block); the
 rule above then applies to the prompt as a whole.
 
@@ -176,7 +177,7 @@ def _user_message(template: TemplateSpec, context: Mapping[str, Any], section: S
     """One section's user message in the layout of the module docstring."""
     if _rows_mode(template, context):
         record = "" if not template.context and "row" in prompt_names(section.prompt) else "\n".join(data)
-        parts = [shared_sources, format_instruction(section), "Task: " + instruction, own_sources, record]
+        parts = [shared_sources, format_instruction(section), own_sources, "Task: " + instruction, record]
     else:
         parts = [shared_sources, "Data:\n" + "\n".join(data), own_sources,
                  "Task: " + instruction + "\n\n" + format_instruction(section)]

@@ -78,7 +78,9 @@ def test_generate_edit_regenerate_export(qtbot, make_window, answered, tmp_path,
 
 
 def test_rows_template_generates_selected_row(qtbot, make_window, answered, tmp_path, prepare, wait_idle):
-    window = make_window(FakeGenerator(lambda m: f"Reply about: {m[-1].content[-160:]}"))  # the record ends the prompt
+    # the row's values end the prompt ("Ticket <id>. The customer wrote: ..."); echoing it would be cleaned away
+    window = make_window(FakeGenerator(
+        lambda m: f"Reply about ticket {m[-1].content.rsplit('Ticket ', 1)[1].split('. ')[0]}: we are sorry."))
     prepare(window, "service-reply")
     window.data_panel.table.selectRow(2)
     ticket = window.dataset.rows[2]["ticket_id"]
