@@ -50,6 +50,10 @@ class SectionSpec:
     max_tokens: int = 256
     temperature: float | None = None
     choices: tuple[str, ...] = ()
+    #: choice sections: (choice, bias) pairs added to the backend's calibrated choice scores before the highest
+    #: is taken (docgen.sections.choice.pick_choice); a positive bias on "neutral" is a band on the margin by
+    #: which a polar answer must beat it. Ignored when the backend sampled instead of scoring.
+    choice_bias: tuple[tuple[str, float], ...] = ()
     schema: dict[str, Any] | None = None
     per_row: bool = False
     #: markdown/text: fewer words than this after cleanup and the generated text counts as empty (None: the

@@ -98,6 +98,19 @@ def test_choice_section_needs_choices(tmp_path):
         load_package(make_package(tmp_path, bad))
 
 
+def test_choice_bias_is_read_and_its_keys_must_be_choices(tmp_path):
+    mood = '\n[[sections]]\nid = "mood"\nformat = "choice"\nchoices = ["good", "meh", "bad"]\nprompt = "?"\n'
+    spec = load_package(make_package(tmp_path, GOOD + mood + 'choice_bias = { meh = 0.4 }\n'))
+    assert spec.sections[1].choice_bias == (("meh", 0.4),)
+    shutil.rmtree(tmp_path / "pkg")
+    with pytest.raises(ManifestError, match="'okay' is not one of this section's choices") as err:
+        load_package(make_package(tmp_path, GOOD + mood + 'choice_bias = { okay = 0.4 }\n'))
+    assert "sections[1].choice_bias" in str(err.value)
+    shutil.rmtree(tmp_path / "pkg")
+    with pytest.raises(ManifestError, match="only to a section of format 'choice'"):
+        load_package(make_package(tmp_path, GOOD.replace('prompt = "Write', 'choice_bias = { a = 1 }\nprompt = "Write')))
+
+
 def test_duplicate_ids_rejected(tmp_path):
     bad = GOOD + '\n[[sections]]\nid = "body"\nprompt = "again"\n'
     with pytest.raises(ManifestError, match="declared twice"):

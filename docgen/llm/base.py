@@ -29,6 +29,9 @@ class Generation:
 
     ``tokens``: tokens generated; ``prompt_tokens``: tokens of the full prompt; ``evaluated_tokens``: prompt
     tokens actually run through the model (the rest came from the KV cache); ``seconds``: wall time.
+    ``scores``: for a scored choice (see :meth:`docgen.llm.llamacpp.LlamaCppGenerator.generate`), the calibrated
+    log-probability score of each choice in the request's order (natural log units, higher is likelier); empty
+    when the backend sampled or cannot score. :mod:`docgen.sections.choice` reads them for ``choice_bias``.
     """
 
     text: str
@@ -37,6 +40,7 @@ class Generation:
     evaluated_tokens: int
     seconds: float
     finish_reason: str = "stop"  # stop | length
+    scores: tuple[float, ...] = ()
 
 
 class Generator(Protocol):

@@ -365,7 +365,8 @@ class LlamaCppGenerator:
         stream = plan.get("stream")
         if stream is not None:
             stream(text)
-        return Generation(text, 1, len(tokens), job.evaluated, job.seconds, "stop")
+        return Generation(text, 1, len(tokens), job.evaluated, job.seconds, "stop",
+                          scores=tuple(float(s) for s in scores))
 
     @staticmethod
     def _choice_scores(logprobs: Any, groups: Sequence[int]) -> np.ndarray:

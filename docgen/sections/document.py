@@ -22,6 +22,7 @@ from docgen.llm.cleanup import MIN_WORDS, Cleaned, clean_text, too_short
 from docgen.llm.prompt import SectionPrompt
 from docgen.llm.schedule import Steps, ask
 from docgen.model import DocumentJob, GenerationParams, Mark, RunOptions, SectionResult, SectionSpec
+from docgen.sections.choice import pick_choice
 from docgen.sections.jsonreply import json_steps
 from docgen.sections.progress import Progress
 
@@ -91,7 +92,7 @@ def section_steps(job: DocumentJob, prompt: SectionPrompt, options: RunOptions, 
         else:
             gen = yield from ask(Request(prompt.messages, params, choices=section.choices, on_token=on_token,
                                          what=what))
-        text = gen.text.strip()
+        text = pick_choice(section, gen) if section.format == "choice" else gen.text.strip()
         warnings = ("The model stopped at max_tokens; the text may end mid-sentence.",) \
             if gen.finish_reason == "length" else ()
         progress.emit("section_done", section_id=section.id, section=index, sections=count, text=text,

@@ -15,6 +15,7 @@ from docgen.llm.base import Generator, Request
 from docgen.llm.prompt import build_row_prompt
 from docgen.llm.schedule import Steps
 from docgen.model import DocumentJob, RunOptions, SectionResult
+from docgen.sections.choice import pick_choice
 from docgen.sections.document import params_for
 from docgen.sections.jsonreply import json_steps
 from docgen.sections.progress import Progress
@@ -49,7 +50,8 @@ def row_section_steps(job: DocumentJob, context: MutableMapping[str, Any], gener
             else:
                 gens = yield [Request(p.messages, params, choices=section.choices,
                                       what=f"section '{section.id}' ({rec})") for _ri, rec, p in batch]
-                answers = [(gen, gen.text.strip()) for gen in gens]
+                answers = [(gen, pick_choice(section, gen) if section.format == "choice" else gen.text.strip())
+                           for gen in gens]
             for (ri, record, _p), (gen, value) in zip(batch, answers, strict=True):
                 rows[ri][section.id] = value
                 tokens += gen.tokens

@@ -117,6 +117,8 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                     "max_tokens": {"type": "integer", "minimum": 1, "maximum": 8192},
                     "temperature": {"type": "number", "minimum": 0, "maximum": 2},
                     "choices": _STRS,
+                    "choice_bias": {"type": "object",
+                                    "additionalProperties": {"type": "number", "minimum": -10, "maximum": 10}},
                     "schema": {"type": "object"},
                     "per_row": {"type": "boolean"},
                     "min_words": {"type": "integer", "minimum": 1, "maximum": 10000},
@@ -352,13 +354,21 @@ def load_manifest(root: Path, *, source: str = "path") -> TemplateSpec:
         fmt = s.get("format", "markdown")
         if fmt == "choice" and len(s.get("choices", ())) < 2:
             raise fail(("sections", i, "choices"), "a section of format 'choice' needs at least two 'choices'.")
+        bias = s.get("choice_bias", {})
+        if bias and fmt != "choice":
+            raise fail(("sections", i, "choice_bias"), "choice_bias applies only to a section of format 'choice'.")
+        for name in bias:
+            if name not in s.get("choices", ()):
+                raise fail(("sections", i, "choice_bias", name), f"'{name}' is not one of this section's choices "
+                           f"({', '.join(s.get('choices', ()))}); choice_bias keys must be choices.")
         if fmt == "json" and "schema" not in s:
             raise fail(("sections", i, "schema"), "a section of format 'json' needs a 'schema' table.")
         check_jinja(("sections", i, "prompt"), s["prompt"])
         sections.append(SectionSpec(
             id=s["id"], title=s.get("title", s["id"].replace("_", " ").capitalize()), prompt=s["prompt"],
             format=fmt, max_tokens=s.get("max_tokens", 256 if fmt != "choice" else 8),
-            temperature=s.get("temperature"), choices=tuple(s.get("choices", ())), schema=s.get("schema"),
+            temperature=s.get("temperature"), choices=tuple(s.get("choices", ())),
+            choice_bias=tuple((name, float(value)) for name, value in bias.items()), schema=s.get("schema"),
             per_row=s.get("per_row", False), min_words=s.get("min_words"), fallback=s.get("fallback", ""),
             insights=tuple(s.get("insights", ())),
         ))
