@@ -253,6 +253,7 @@ def choice_accuracy(template: TemplateSpec, dataset: Dataset, generator: Any, la
     from docgen.context import base_context
     from docgen.llm.prompt import build_row_prompt
     from docgen.model import DocumentJob, RunOptions
+    from docgen.sections.choice import pick_choice
     from docgen.sections.document import params_for
 
     context = base_context(DocumentJob(template, dataset))
@@ -265,8 +266,8 @@ def choice_accuracy(template: TemplateSpec, dataset: Dataset, generator: Any, la
                 cancel.raise_if_cancelled()
             row_ctx = {**context, "row": dict(dataset.rows[index]), "row_number": dataset.row_numbers[index]}
             prompt = build_row_prompt(template, section, row_ctx, generator)
-            answer = generator.generate(prompt.messages, params, choices=section.choices, cancel=cancel).text
-            correct += answer.strip() == expected
+            gen = generator.generate(prompt.messages, params, choices=section.choices, cancel=cancel)
+            correct += pick_choice(section, gen) == expected  # the section's choice_bias, as the pipeline does
             total += 1
     return correct, total
 
