@@ -70,10 +70,10 @@ def test_row_prompt_carries_a_content_free_copy_for_calibration():
     section = next(s for s in template.sections if s.id == "sentiment")
     prompt = build_row_prompt(template, section, {"row": {"comment": "Broke in a day."}, "product": "x"},
                               FakeGenerator())
-    assert 'Comment: "Broke in a day." ->' in prompt.messages[-1].content
+    assert prompt.messages[-1].content.endswith('Comment: "Broke in a day."\nSentiment:')
     free = prompt.messages.content_free
     assert free[0] == prompt.messages[0]
-    assert free[-1].content.endswith('Comment: "N/A" ->') and "Broke" not in free[-1].content
+    assert free[-1].content.endswith('Comment: "N/A"\nSentiment:') and "Broke" not in free[-1].content
     assert isinstance(section, SectionSpec)
 
 
