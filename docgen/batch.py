@@ -349,7 +349,7 @@ def document_entry(d: DocumentResult) -> dict[str, Any]:
         "marks": sum(len(s.marks) for s in d.sections),
         "error": d.error,
         "warnings": list(d.warnings),
-        "sections": [{"id": s.id, "tokens": s.tokens, "prompt_tokens": s.prompt_tokens,
+        "sections": [{"id": s.id, "cached": s.cached, "tokens": s.tokens, "prompt_tokens": s.prompt_tokens,
                       "seconds": round(s.seconds, 3), "warnings": list(s.warnings),
                       "ungrounded": list(s.ungrounded),
                       "marks": [asdict(m) for m in s.marks], "dropped": [asdict(m) for m in s.dropped],

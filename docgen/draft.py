@@ -109,6 +109,8 @@ class SectionDraft:
     seed: int | None = None
     tokens: int = 0
     seconds: float = 0.0
+    #: the text came from the section cache (:mod:`docgen.cache`): same prompt, model and seed as before
+    cached: bool = False
     warnings: tuple[str, ...] = ()
     marks: tuple[Mark, ...] = ()
     kept: frozenset[MarkKey] = frozenset()
@@ -136,7 +138,7 @@ class SectionDraft:
         """JSON-ready form (marks as dicts, kept as lists)."""
         return {"id": self.id, "title": self.title, "format": self.format, "text": self.text, "state": self.state,
                 "locked": self.locked, "edited": self.edited, "seed": self.seed, "tokens": self.tokens,
-                "seconds": self.seconds, "warnings": list(self.warnings),
+                "seconds": self.seconds, "cached": self.cached, "warnings": list(self.warnings),
                 "marks": [dataclasses.asdict(m) for m in self.marks], "kept": [list(k) for k in sorted(self.kept)]}
 
     @classmethod
@@ -161,7 +163,7 @@ class SectionDraft:
             data.get("format") or fmt), text=text, state=state, locked=bool(data.get("locked")),
             edited=bool(data.get("edited")), seed=seed if isinstance(seed, int) else None,
             tokens=int(data.get("tokens") or 0), seconds=float(data.get("seconds") or 0.0),
-            warnings=tuple(str(w) for w in data.get("warnings") or ()), marks=reanchor(text, marks),
+            cached=bool(data.get("cached")), warnings=tuple(str(w) for w in data.get("warnings") or ()), marks=reanchor(text, marks),
             kept=frozenset(tuple(k) for k in data.get("kept") or () if len(k) == 3))
 
 
@@ -238,7 +240,7 @@ class Draft:
         s = self.section(result.id)
         before = s.text
         s.text, s.state, s.edited, s.before_run = result.text, "written", False, None
-        s.seed, s.tokens, s.seconds = result.params.seed, result.tokens, result.seconds
+        s.seed, s.tokens, s.seconds, s.cached = result.params.seed, result.tokens, result.seconds, result.cached
         self.apply_check(result)
         self.history.append(Change(s.id, "generate", before, s.text))
         self._changed()

@@ -69,6 +69,10 @@ class Settings:
     - ``jobs``: documents (or rows) in flight at once in batch mode (``--jobs``): requests sent together to a
       server, or sequences a local backend decodes together; 0 (default) lets the backend choose
       (``generator.suggested_jobs``: a server's slot count, the local engine's by cores and context).
+    - ``cache``/``cache_mb``: the section cache (:mod:`docgen.cache`, docs/cache.md): a section whose prompt,
+      model, parameters and seed are unchanged is read back instead of generated; ``cache_mb`` bounds its size
+      in MB (least recently used replies go first); ``cache = false`` or ``cache_mb = 0`` turns it off
+      (``--no-cache`` for one run).
     - ``log_level``: level of docgen.log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
     - ``on_unsupported``: what to do with sentences the claim check marks: ``mark`` (a Word comment),
       ``drop`` (remove them) or ``fail`` (do not write the document); empty means the template's choice.
@@ -97,6 +101,8 @@ class Settings:
     server_timeout: float = 300.0
     server_require_tls: bool = False
     jobs: int = 0
+    cache: bool = True
+    cache_mb: int = 200
     allowed_backends: tuple[str, ...] = BACKENDS
     allow_remote: bool = True
     allow_downloads: bool = True
@@ -203,6 +209,9 @@ def _validated(values: dict[str, Any], origin: object, where: Any = None) -> dic
                               f"got {values['log_level']!r}.")
     if "jobs" in out and not 0 <= out["jobs"] <= 256:
         raise DocgenError(f"{at('jobs')}: jobs must be between 0 (automatic) and 256, got {out['jobs']}.")
+    if "cache_mb" in out and not 0 <= out["cache_mb"] <= 100_000:
+        raise DocgenError(f"{at('cache_mb')}: cache_mb must be between 0 (no section cache) and 100000 MB, "
+                          f"got {out['cache_mb']}.")
     if "server_timeout" in out and not 1 <= out["server_timeout"] <= 86400:
         raise DocgenError(f"{at('server_timeout')}: server_timeout must be between 1 and 86400 seconds, "
                           f"got {out['server_timeout']}.")

@@ -55,6 +55,9 @@ def _batch_parser() -> argparse.ArgumentParser:
                    "Kubernetes indexed job or GNU parallel; combine the reports with 'docgen report merge DIR...'")
     p.add_argument("--force", action="store_true",
                    help="make every document again, even those an earlier run already wrote from the same inputs")
+    p.add_argument("--no-cache", action="store_true",
+                   help="generate every section even when the section cache holds the model's reply to the same "
+                   "prompt, model and seed (the replies are not stored either; setting: cache)")
     p.add_argument("--dry-run", action="store_true", help="check template, data and output names; write nothing")
     p.add_argument("--strict-grounding", action="store_true",
                    help="fail a document when the claim check marks any sentence (a figure not in the data, a "
@@ -189,7 +192,9 @@ def run_batch_command(argv: Sequence[str]) -> int:
                 return EXIT_USAGE
         from docgen.llm import open_configured
 
-        generator = open_configured(settings)
+        from docgen.cache import from_settings
+
+        generator = from_settings(open_configured(settings), settings, enabled=not args.no_cache)
     except DocgenError as exc:
         log.error("Batch run not started (%s): %s", " ".join(argv), exc)
         print(f"docgen: error: {exc}", file=sys.stderr)

@@ -137,7 +137,7 @@ class ExportController:
 
     # -- run signals ------------------------------------------------------------------------------------------
     def on_progress(self, _kind: str, event: ProgressEvent) -> None:
-        """Export progress: per-row sections of a restored draft may run again (the memo usually answers)."""
+        """Export progress: per-row sections of a restored draft may run again (the section cache usually answers)."""
         if event.kind == "token" and event.tokens_per_second:
             self.window.runs.set_speed(event.tokens_per_second)
 

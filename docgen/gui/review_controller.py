@@ -182,7 +182,7 @@ class ReviewController:
         seed = panel.next_seed(new_seed, draft.sections[section_id].seed, window.settings.seed)
         job = window.job(only_sections=[section_id], seeds={section_id: seed})
         options = window.run_options()
-        # Per-row sections run with any document generation; the session's memo answers them without the model.
+        # Per-row sections run with any document generation; the section cache answers them without the model.
         return window.runs.start("regenerate", lambda gen, on_event, cancel: generate(
             job, gen, None, options=options, on_event=on_event, cancel=cancel),
             f"Rewriting '{panel.spec.title}' (seed {seed})…", self)

@@ -34,6 +34,9 @@ _STATUS = {
 
 def status_text(s: SectionDraft) -> str:
     """The one-line status of a section: its state, and for model text its cost and seed."""
+    if s.state == "written" and s.cached:
+        return "Written · from the section cache (same prompt and seed, 0 tokens)" + (
+            f" · seed {s.seed}" if s.seed is not None else "")
     if s.state == "written":
         speed = f", {s.tokens / s.seconds:.1f} tokens/s" if s.seconds else ""
         cost = f": {s.tokens} tokens in {s.seconds:.1f} s{speed}" if s.tokens else ""

@@ -5,8 +5,9 @@
 - :class:`RunThread` is a QThread that runs one task (``generate`` one document, export, or a batch) with a
   :class:`~docgen.cancel.CancelToken`, and turns the pipeline's ``on_event(ProgressEvent)`` callbacks into Qt
   signals (delivered queued to the GUI thread).
-- :class:`MemoGenerator` remembers the model's answers to grammar-constrained *choice* prompts (per-row
-  classifications), so exporting a document reviewed a minute ago does not classify every row again.
+- The session's generator sits behind the section cache (:mod:`docgen.cache`, the same one batch mode uses):
+  exporting a document reviewed a minute ago does not classify every row again, and writing a section again
+  with the same seed and unchanged inputs returns its text at once.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QThread, Signal
 
 from docgen.cancel import CancelToken
 from docgen.errors import Cancelled, DocgenError
-from docgen.llm.base import Generation, Generator, Message
-from docgen.model import GenerationParams, ProgressEvent
+from docgen.cache import from_settings
+from docgen.llm.base import Generator
+from docgen.model import ProgressEvent
 from docgen.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,55 +41,13 @@ def default_factory(settings: Settings) -> Generator:
     return open_configured(settings)  # llamacpp, or the inference server of Settings -> Server (#10)
 
 
-class MemoGenerator:
-    """Wraps a generator; answers repeated *choice* prompts (same messages, parameters, choices) from memory.
-
-    Free-text sections are always generated (the user asked for them); every other attribute is delegated.
-    """
-
-    def __init__(self, inner: Generator) -> None:
-        self.inner = inner
-        self._memo: dict[tuple, Generation] = {}
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def generate(self, messages: Sequence[Message], params: GenerationParams, *, choices: Sequence[str] = (),
-                 on_token=None, cancel: CancelToken | None = None, schema: dict | None = None) -> Generation:
-        """See :meth:`docgen.llm.base.Generator.generate`. Only choice answers are memoized."""
-        if schema is not None:
-            return self.inner.generate(messages, params, choices=choices, on_token=on_token, cancel=cancel,
-                                       schema=schema)
-        if not choices:
-            return self.inner.generate(messages, params, choices=choices, on_token=on_token, cancel=cancel)
-        key = (tuple(messages), params, tuple(choices))
-        with self._lock:
-            hit = self._memo.get(key)
-        if hit is not None:
-            if cancel:
-                cancel.raise_if_cancelled()
-            if on_token:
-                on_token(hit.text)
-            return hit
-        result = self.inner.generate(messages, params, choices=choices, on_token=on_token, cancel=cancel)
-        with self._lock:
-            self._memo[key] = result
-        return result
-
-    def close(self) -> None:
-        """Close the wrapped generator."""
-        self._memo.clear()
-        self.inner.close()
-
-
 class ModelSession:
     """The session's generator: opened on first :meth:`get` (on the worker thread), kept for later runs."""
 
     def __init__(self, settings: Settings, factory: GeneratorFactory | None = None) -> None:
         self.settings = settings
         self.factory = factory or default_factory
-        self._generator: MemoGenerator | None = None
+        self._generator: Generator | None = None
         self._lock = threading.Lock()
         self.load_seconds = 0.0
 
@@ -106,7 +66,7 @@ class ModelSession:
         with self._lock:
             if self._generator is None:
                 start = time.perf_counter()
-                self._generator = MemoGenerator(self.factory(self.settings))
+                self._generator = from_settings(self.factory(self.settings), self.settings)
                 self.load_seconds = time.perf_counter() - start
                 log.info("Model %s loaded in %.2f s", self._generator.name, self.load_seconds)
             return self._generator

@@ -32,6 +32,8 @@ class Generation:
     ``scores``: for a scored choice (see :meth:`docgen.llm.llamacpp.LlamaCppGenerator.generate`), the calibrated
     log-probability score of each choice in the request's order (natural log units, higher is likelier); empty
     when the backend sampled or cannot score. :mod:`docgen.sections.choice` reads them for ``choice_bias``.
+    ``cached``: the text came from the section cache (:mod:`docgen.cache`): then every token count is 0 (this
+    call spent no model tokens).
     """
 
     text: str
@@ -41,6 +43,7 @@ class Generation:
     seconds: float
     finish_reason: str = "stop"  # stop | length
     scores: tuple[float, ...] = ()
+    cached: bool = False
 
 
 class Generator(Protocol):

@@ -98,7 +98,7 @@ def section_steps(job: DocumentJob, prompt: SectionPrompt, options: RunOptions, 
         progress.emit("section_done", section_id=section.id, section=index, sections=count, text=text,
                       tokens=gen.tokens, tokens_per_second=gen.tokens / gen.seconds if gen.seconds else 0.0)
         return SectionResult(section.id, text, gen.tokens, gen.prompt_tokens, gen.seconds, params,
-                             warnings=warnings)
+                             warnings=warnings, cached=gen.cached)
 
     k = candidates_for(job, options)
     source = "\n".join(m.content for m in prompt.messages)
@@ -149,7 +149,7 @@ def section_steps(job: DocumentJob, prompt: SectionPrompt, options: RunOptions, 
     progress.emit("section_done", section_id=section.id, section=index, sections=count, text=text,
                   tokens=tokens, tokens_per_second=tokens / seconds if seconds else 0.0)
     return SectionResult(section.id, text, tokens, gen.prompt_tokens, seconds, params, warnings=warnings,
-                         marks=marks)
+                         marks=marks, cached=all(c.gen.cached for c in drawn))
 
 
 def facts_text(section: SectionSpec, facts: FactSheet | None) -> str:

@@ -35,6 +35,7 @@ def row_section_steps(job: DocumentJob, context: MutableMapping[str, Any], gener
     for si, section in enumerate(specs):
         start = time.perf_counter()
         tokens = prompt_tokens = 0
+        cached = True
         params = params_for(section, options)
         progress.emit("section_started", section_id=section.id, section=si, sections=len(specs))
         for first in range(0, len(rows), ROUND_ROWS):
@@ -55,10 +56,12 @@ def row_section_steps(job: DocumentJob, context: MutableMapping[str, Any], gener
             for (ri, record, _p), (gen, value) in zip(batch, answers, strict=True):
                 rows[ri][section.id] = value
                 tokens += gen.tokens
+                cached = cached and gen.cached
                 prompt_tokens += gen.prompt_tokens
                 progress.emit("token", section_id=section.id, section=ri, sections=len(rows),
                               text=f"{record}: {value}\n", tokens=tokens)
-        results.append(SectionResult(section.id, "", tokens, prompt_tokens, time.perf_counter() - start, params))
+        results.append(SectionResult(section.id, "", tokens, prompt_tokens, time.perf_counter() - start, params,
+                                     cached=cached and bool(rows)))
     return results
 
 
