@@ -171,7 +171,8 @@ def inspection(path: Path, properties: Mapping[str, str], side: Mapping[str, Any
 
 
 def format_inspection(info: Mapping[str, Any]) -> str:
-    """``docgen inspect``'s table: properties, one line per section, then warnings and ungrounded figures."""
+    """``docgen inspect``'s table: properties, one line per section (tokens ``0 (cached)`` for a section read
+    from the section cache), then warnings and ungrounded figures."""
     props = info["properties"]
     width = max((len(k) for k in props), default=0)
     lines = [f"{info['file']}", *(f"  {k:<{width}}  {v}" for k, v in props.items())]
@@ -181,7 +182,8 @@ def format_inspection(info: Mapping[str, Any]) -> str:
         for s in info["sections"]:
             p = s.get("params") or {}
             cells = ["locked" if s.get("locked") else str(p.get(k, "")) for k, _h in _PARAM_COLUMNS]
-            rows.append([str(s["id"]), *cells, str(s.get("tokens", "")), str(s.get("seconds", "")),
+            rows.append([str(s["id"]), *cells, str(s.get("tokens", "")) + (" (cached)" if s.get("cached") else ""),
+                         str(s.get("seconds", "")),
                          str(len(s.get("warnings", []))) if "warnings" in s else ""])
         widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
         lines += ["", "Sections:", *("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()

@@ -166,6 +166,11 @@ def test_second_batch_run_costs_no_tokens_and_writes_the_same_letter(tmp_path, m
     report = json.loads((tmp_path / "b" / "docgen-report.json").read_text(encoding="utf-8"))
     assert report["documents"][0]["sections"][0]["cached"] is True
     assert report["documents"][0]["tokens"] == 0
+    from docgen.provenance import format_inspection, inspection
+    from docgen.render import read_provenance
+
+    shown = format_inspection(inspection(second, read_provenance(second), read_sidecar(second)))
+    assert "0 (cached)" in shown  # docgen inspect
 
     # --no-cache: the model writes the letter again (same seed, so the same text)
     assert main([*args, "--out", str(tmp_path / "c"), "--no-cache"]) == 0
