@@ -88,9 +88,9 @@ def _details_layout() -> bool:
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = load_manifest(tiny_template(Path(tmp) / "t"))
-        prompts = build_document_prompts(spec, spec.sections, {"company": "X", "signer": "Y", "rows": []},
+        prompts = build_document_prompts(spec, spec.sections, {"company": "Acme", "signer": "Quentin Zed", "rows": []},
                                          FakeGenerator())
-    return any("Y" in m.content for p in prompts for m in p.messages)
+    return any("Quentin Zed" in m.content for p in prompts for m in p.messages)
 
 
 class Counting:
