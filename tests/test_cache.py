@@ -21,7 +21,7 @@ from docgen.llm import open_generator
 from docgen.llm.base import Message, Request, generate_all, request_stream
 from docgen.llm.fake import FakeGenerator
 from docgen.llm.prompt import build_document_prompts
-from docgen.model import GenerationParams
+from docgen.model import GenerationParams, SectionSpec
 from docgen.pipeline import DocumentJob, RunOptions, generate
 from docgen.provenance import read_sidecar
 from docgen.render import read_back
@@ -112,6 +112,13 @@ class Counting:
         self.generated += gen.tokens
         return gen
 
+    def generate_many(self, requests, **kw):  # the llama.cpp backend decodes sequences together
+        gens = self.inner.generate_many(requests, **kw)
+        self.calls += len(gens)
+        self.evaluated += sum(g.evaluated_tokens for g in gens)
+        self.generated += sum(g.tokens for g in gens)
+        return gens
+
 
 class Together(Counting):
     """A backend that decodes several sequences at once (records each batch's size; decodes them in turn)."""
@@ -138,14 +145,14 @@ def test_second_batch_run_costs_no_tokens_and_writes_the_same_letter(tmp_path, m
     from docgen.llm.llamacpp import LlamaCppGenerator
 
     spent = []
-    real = LlamaCppGenerator.generate
+    real = LlamaCppGenerator._run  # generate and generate_many both decode through it
 
     def counted(self, *a, **kw):
-        gen = real(self, *a, **kw)
-        spent.append(gen.evaluated_tokens + gen.tokens)
-        return gen
+        gens = real(self, *a, **kw)
+        spent.extend(g.evaluated_tokens + g.tokens for g in gens)
+        return gens
 
-    monkeypatch.setattr(LlamaCppGenerator, "generate", counted)
+    monkeypatch.setattr(LlamaCppGenerator, "_run", counted)
     data = tmp_path / "one.csv"
     lines = resolve("service-reply").sample_data.read_text(encoding="utf-8").splitlines()
     data.write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
@@ -321,3 +328,22 @@ def test_the_key_covers_model_messages_parameters_and_format():
                 request_key("m", ask, GenerationParams(max_tokens=10)),
                 request_key("m", ask, GenerationParams(), choices=("yes", "no")),
                 request_key("m", ask, GenerationParams(), schema={"type": "object"})}) == 7
+
+
+def test_a_cached_choice_keeps_its_scores_so_choice_bias_picks_the_same(llm, tmp_path):
+    """A per-row choice read from the cache carries the calibrated scores a fresh run had: with a
+    ``choice_bias`` the section picks the same label whether the model ran or not."""
+    from docgen.sections.choice import pick_choice
+
+    gen = with_cache(llm, path=tmp_path / "c.sqlite3")
+    ask = [Message("system", "Answer with one word."), Message("user", "Is 'great product, love it' positive, "
+                                                                      "neutral or negative?")]
+    request = Request(ask, GenerationParams(max_tokens=4, temperature=0.0, seed=1),
+                      choices=("positive", "neutral", "negative"))
+    cold, = generate_all(gen, [request])
+    warm, = generate_all(gen, [request])
+    assert not cold.cached and warm.cached
+    assert cold.scores and warm.scores == cold.scores
+    section = SectionSpec("mood", "Mood", "Classify.", format="choice", choices=request.choices,
+                          choice_bias=(("neutral", 1.0),))
+    assert pick_choice(section, warm) == pick_choice(section, cold)
