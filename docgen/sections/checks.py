@@ -140,6 +140,10 @@ class Checker:
                                     if context.get(f.name) not in (None, ""))
         self.whole = "\n".join(texts)
         self.system = template_words(job.template.system_prompt or DEFAULT_SYSTEM)
+        # the fields as docgen shows them ("Label: value" lines): a reply made of such a line copies the prompt's
+        # scaffolding ("Details: Restaurant: Bryant Bistro"), even where this prompt names the value in prose
+        self.field_lines = "\n".join(f"{f.label}: {context.get(f.name)}" for f in job.template.fields
+                                      if context.get(f.name) not in (None, ""))
 
     def sources(self, spec: SectionSpec) -> Sources:
         """What section ``spec``'s text may rely on."""
@@ -147,7 +151,8 @@ class Checker:
         instructions = [spec.prompt] + [s.prompt for s in self.job.template.sections if s.id != spec.id]
         return Sources(evidence=self.evidence, facts=self.sheet,
                        instruction="\n".join(template_words(i) for i in instructions),
-                       system=self.system, prompt=_prompt_text(prompt) if prompt else self.whole,
+                       system=self.system,
+                       prompt=(_prompt_text(prompt) if prompt else self.whole) + "\n" + self.field_lines,
                        vocabulary=self.vocab, passages=self.passages, offers=self.offers)
 
     def marks(self, spec: SectionSpec, text: str) -> list[Mark]:
