@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from docgen.errors import DocgenError
 from docgen.files import TEMP_PREFIX, TEMP_SUFFIX, atomic_write_text
-from docgen.model import DocumentResult, GenerationParams, SectionResult
+from docgen.model import DocumentResult, GenerationParams, Mark, SectionResult
 from docgen.provenance import RESUME_KEYS, read_sidecar
 
 REPORT_STEM = "docgen-report"
@@ -196,7 +196,8 @@ def expected_identity(provenance: Mapping[str, str]) -> dict[str, str]:
 
 def already_written(path: Path, expected: Mapping[str, str], index: int, row: int | None) -> DocumentResult | None:
     """The earlier run's result for the document at ``path`` when its sidecar's properties match ``expected``
-    (and the .docx is there and not empty), rebuilt from the sidecar with ``skipped=True``; else None."""
+    (and the .docx is there and not empty), rebuilt from the sidecar with ``skipped=True`` (its sections keep
+    their claim-check marks, with offsets 0: the sidecar names the sentence, not where it is); else None."""
     try:
         if not path.is_file() or path.stat().st_size == 0:
             return None
@@ -216,10 +217,13 @@ def already_written(path: Path, expected: Mapping[str, str], index: int, row: in
             params = GenerationParams(**s["params"]) if isinstance(s.get("params"), dict) else GenerationParams()
         except TypeError:
             params = GenerationParams()
+        marks = tuple(Mark(str(m.get("kind", "")), str(m.get("sentence", "")), 0, 0, str(m.get("claim", "")),
+                           str(m.get("message", "")), str(m.get("evidence", "")))
+                      for m in s.get("marks", ()) if isinstance(m, dict))  # offsets: the sidecar does not keep them
         sections.append(SectionResult(str(s["id"]), "", int(s.get("tokens", 0) or 0), int(s.get("prompt_tokens", 0) or 0),
                                       float(s.get("seconds", 0) or 0), params, cached=bool(s.get("cached")),
                                       locked=bool(s.get("locked")), warnings=tuple(s.get("warnings", ())),
-                                      ungrounded=tuple(s.get("ungrounded", ()))))
+                                      ungrounded=tuple(s.get("ungrounded", ())), marks=marks))
     return DocumentResult(index, path, row, tuple(sections), 0.0, None, skipped=True)
 
 

@@ -182,6 +182,13 @@ def test_the_report_lists_marks_per_section_and_the_cli_counts_them(tmp_path, mo
     assert mark["kind"] == "entity" and mark["sentence"] == "The North region grew faster than any other."
     assert cli.main([*args, "--out", str(tmp_path / "b"), "--on-unsupported", "drop"]) == cli.EXIT_OK
     assert cli.main([*args, "--out", str(tmp_path / "c"), "--strict-grounding"]) == cli.EXIT_SOME_FAILED
+    # a re-run skips the written document; its marks are still reported (from the sidecar), not 0
+    capsys.readouterr()
+    assert cli.main([*args, "--out", str(tmp_path / "a")]) == cli.EXIT_OK
+    again = json.loads((tmp_path / "a" / REPORT_NAME).read_text(encoding="utf-8"))
+    assert again["skipped"] == 1 and again["documents"][0]["marks"] == 2
+    assert again["documents"][0]["sections"][0]["marks"][0]["sentence"] == mark["sentence"]
+    assert "2 marked sentence(s)" in capsys.readouterr().err
 
 
 # -- verified generation: k candidates, the fewest marks wins ----------------------------------------------------
