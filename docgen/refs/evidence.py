@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from docgen.claims.citations import CITATION, cited_numbers
 from docgen.model import Mark, Source
 
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -50,7 +51,6 @@ _REMEDIES = {
     "free postage": r"(?:free|prepaid)\s+(?:\w+\s+)?(?:postage|shipping|returns? label|label|delivery)",
 }
 _REMEDY = {k: re.compile(rf"\b(?:{v})\b", re.I) for k, v in _REMEDIES.items()}
-_CITE = re.compile(r"\[(\d{1,3}(?:\s*[,;\u2013-]\s*\d{1,3})*)\]")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+(?:\s*\[\d[^\]]*\])*|$)")
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
@@ -115,18 +115,6 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def cited_numbers(marker: str) -> list[int]:
-    """Numbers in one marker's brackets: "1, 3" -> [1, 3]; "1-3" -> [1, 2, 3]."""
-    out: list[int] = []
-    for part in re.split(r"\s*[,;]\s*", marker):
-        ends = [int(x) for x in re.split(r"\s*[\u2013-]\s*", part) if x]
-        if len(ends) == 2 and 0 < ends[1] - ends[0] <= 10:
-            out.extend(range(ends[0], ends[1] + 1))
-        else:
-            out.extend(ends)
-    return out
-
-
 def _keys(text: str) -> set[str]:
     return {t.key for t in policy_terms(text)}
 
@@ -147,7 +135,7 @@ def policy_marks(text: str, sources: Sequence[Source], data_texts: Iterable[str]
     marks: list[Mark] = []
     for start, end in sentences(text):
         sentence = text[start:end]
-        numbers = [n for m in _CITE.finditer(sentence) for n in cited_numbers(m.group(1))]
+        numbers = [n for m in CITATION.finditer(sentence) for n in cited_numbers(m.group(1))]
         unknown = [n for n in numbers if n not in given]
         if unknown:
             marks.append(Mark("citation", sentence, start, end, f"[{unknown[0]}]",
@@ -155,7 +143,7 @@ def policy_marks(text: str, sources: Sequence[Source], data_texts: Iterable[str]
                               f"({len(sources)} source{'s' if len(sources) != 1 else ''}). Remove the citation "
                               "or cite the right source.",
                               "; ".join(_where(s) for s in sources)))
-        terms = [t for t in policy_terms(_CITE.sub("", sentence)) if t.key not in data_keys]
+        terms = [t for t in policy_terms(CITATION.sub("", sentence)) if t.key not in data_keys]
         if not terms:
             continue
         cited = [n for n in numbers if n in given]

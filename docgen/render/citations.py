@@ -29,10 +29,8 @@ from docx.opc.part import Part
 from docx.oxml.ns import qn
 from lxml import etree
 
+from docgen.claims.citations import CITATION, cited_numbers
 from docgen.render.sanitize import sanitize_text
-
-#: ``[1]``, ``[2, 3]``, ``[2][3]`` (each bracket separately), ``[1-2]`` is read as 1 and 2.
-CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;\u2013-]\s*\d{1,3})*)\]")
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _FOOTNOTES_XML = (
@@ -53,19 +51,6 @@ _REF_STYLE = (
     f'<w:style xmlns:w="{_W}" w:type="character" w:styleId="FootnoteReference"><w:name w:val="footnote reference"/>'
     '<w:uiPriority w:val="99"/><w:unhideWhenUsed/><w:rPr><w:vertAlign w:val="superscript"/></w:rPr></w:style>'
 )
-
-
-def cited_numbers(marker: str) -> list[int]:
-    """The numbers inside one ``[...]`` marker's brackets: "1, 3" -> [1, 3]; "1-3" -> [1, 2, 3] (ranges up to
-    10 wide, else the two ends)."""
-    out: list[int] = []
-    for part in re.split(r"\s*[,;]\s*", marker):
-        ends = [int(x) for x in re.split(r"\s*[\u2013-]\s*", part) if x]
-        if len(ends) == 2 and 0 < ends[1] - ends[0] <= 10:
-            out.extend(range(ends[0], ends[1] + 1))
-        else:
-            out.extend(ends)
-    return out
 
 
 def _style_id(styles_el, name: str, kind: str) -> str | None:
