@@ -167,6 +167,24 @@ def test_citations_become_footnotes_libreoffice_renders(tmp_path):
     assert len(foot) == 2  # both footnotes at the foot of the page
 
 
+def test_remove_takes_out_a_deadline_and_a_wrong_product_term_and_keeps_the_true_sentences(tmp_path):
+    # service-reply says [references] unsupported = "remove": a promise the policy set does not make (a reply
+    # deadline, the trial's 12 months for a TV) must not reach the customer; the true sentences stay
+    job = letter_job(tmp_path, "My TV broke after 3 months")
+    text = ("We are sorry your TV stopped working.\n\nOur warranty covers every TV for 12 months [1]. "
+            "We will contact you again within 48 hours. Thank you for your patience.")
+    out = tmp_path / "out" / "reply.docx"
+    result = generate(job, FakeGenerator(text), out)
+    body = " ".join(p.text for p in Document(out).paragraphs)
+    assert "We are sorry your TV stopped working." in body and "Thank you for your patience." in body
+    assert "every TV for 12 months" not in body and "48 hours" not in body
+    (section,) = result.sections
+    assert {m.kind for m in section.dropped} == {"commitment"} and not section.marks
+    assert any("every TV for 12 months" in w for w in section.warnings)
+    assert any("48 hours" in w for w in section.warnings)
+    assert not any("'48' is not in the data" in w for w in section.warnings)  # its sentence is gone
+
+
 def test_unknown_citation_number_stays_and_is_marked(tmp_path):
     job = letter_job(tmp_path, "It broke after 3 months")
     result = generate(job, FakeGenerator("Your player is covered for 12 months [9]."))
@@ -201,6 +219,41 @@ def test_unsupported_promises_are_removed_when_the_template_says_so():
     text = "Sorry about that. We will add a $20 voucher.\n\nPlease call us."
     cleaned, removed = remove_unsupported(text, policy_marks(text, SOURCES))
     assert cleaned == "Sorry about that.\n\nPlease call us." and removed == ["We will add a $20 voucher."]
+
+
+def _bundled_sources() -> list[Source]:
+    out: list[Source] = []
+    for name in ("Warranty terms.docx", "Returns policy.docx", "Shipping.md"):
+        for passage in read_passages(POLICIES / name):
+            out.append(Source(len(out) + 1, name, str(POLICIES / name), "§", "para.", passage.text))
+    return out
+
+
+@pytest.mark.parametrize("sentence, claim, scope", [
+    # the new-user trial's letter: 12 months is the policy's term for DVD players, not for TVs (24 months)
+    ("We offer a 12-month warranty on all our products, including TVs and monitors.", "12-month", "TVs"),
+    ("Your headphones are covered for 24 months.", "24 months", "headphones"),
+    ("Refurbished products are covered for 12 months [3].", "12 months", "Refurbished"),
+    ("Express delivery costs $4.95.", "$4.95", "Express"),
+])
+def test_a_policy_term_given_to_the_wrong_product_is_a_policy_mark(sentence, claim, scope):
+    marks = policy_marks(sentence, _bundled_sources())
+    assert [(m.kind, m.claim) for m in marks] == [("policy", claim)]
+    assert f"says for {scope}: it says" in marks[0].message
+
+
+@pytest.mark.parametrize("sentence", [
+    "Every product is covered for 12 months from delivery.",
+    "Your TV is covered for 24 months, and repairs are normally finished within 10 working days.",
+    "Refurbished products are covered for 6 months.",
+    "Your Northwind Audio speaker is covered for 24 months.",  # own brand: 24 months, whatever the product row
+    "Standard delivery costs $4.95 and is free on orders over $50.",
+    "Tell us within 14 days of delivery if it arrived damaged and we send a replacement.",
+    "We refund the price you paid within 14 days of receiving the returned product.",
+])
+def test_a_policy_term_stated_for_what_the_sentence_names_is_not_a_scope_mark(sentence):
+    marks = policy_marks(sentence, _bundled_sources())
+    assert [m.kind for m in marks] == ["uncited"], [(m.kind, m.message) for m in marks]
 
 
 # -- manifest ---------------------------------------------------------------------------------------------------

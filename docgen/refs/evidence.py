@@ -16,7 +16,9 @@ data itself states (the customer's "after 3 months" is their fact, not our promi
 - it cites ``[n]`` and every term is in a cited source: fine;
 - it cites, but a term is in none of the cited sources: ``unsupported``, with what the sources say instead;
 - it cites no source: ``uncited`` when the sources do say it (the message names which to cite), else
-  ``unsupported`` (a promise no source makes);
+  ``policy`` (a promise no source makes);
+- a term the sources do state, but for something else: ``policy`` (:func:`scope_conflict`: "a 12-month
+  warranty on our TVs" when the source says 12 months for DVD players and 24 months for TVs);
 - it cites a number the section was not given: ``citation``.
 
 Each problem is a :class:`docgen.model.Mark` anchored on its sentence, like the claim check's other marks
@@ -30,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from docgen.claims.citations import CITATION, cited_numbers
+from docgen.claims.words import STOPWORDS
 from docgen.model import Mark, Source
 
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -51,8 +54,16 @@ _REMEDIES = {
     "free postage": r"(?:free|prepaid)\s+(?:\w+\s+)?(?:postage|shipping|returns? label|label|delivery)",
 }
 _REMEDY = {k: re.compile(rf"\b(?:{v})\b", re.I) for k, v in _REMEDIES.items()}
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+(?:\s*\[\d[^\]]*\])*|$)")
+#: A sentence ends at . ! or ? (with the citations right after it); a point between digits ("$4.95") does not
+#: end one.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+(?:\s*\[\d[^\]]*\])*|$)")
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_WORD = re.compile(r"[A-Za-z][A-Za-z]*")
+#: Term kinds whose value a policy states per product or case (a remedy is checked as stated, not per product).
+_SCOPED_KINDS = ("duration", "amount", "percent")
+#: Words that never name what a term applies to (function words, and words that frame a term).
+_NOT_SCOPES = STOPWORDS | frozenset("including include includes within until since per plus via covered cover "
+                                    "covers free full get back".split())
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,89 @@ def _keys(text: str) -> set[str]:
     return {t.key for t in policy_terms(text)}
 
 
+def _stem(word: str) -> str:
+    """``word`` lowercased without one inflection ending ("arrives", "arrived", "arrive" -> "arriv"; "TVs" ->
+    "tv"), enough to match a sentence's word with the source's."""
+    word = word.lower()
+    for ending in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(ending) and len(word) - len(ending) >= 2 and not word.endswith("ss"):
+            return word[:-len(ending)]
+    return word
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One line or sentence of a source, with its scoped terms by kind and its words (stemmed)."""
+
+    source: Source
+    text: str
+    keys: dict[str, frozenset[str]]
+    words: frozenset[str]
+
+
+def _units(sources: Sequence[Source]) -> list[_Unit]:
+    out = []
+    for s in sources:
+        for line in s.text.splitlines():
+            for start, end in sentences(line):
+                text = line[start:end]
+                terms = policy_terms(text)
+                out.append(_Unit(s, text, {k: frozenset(t.key for t in terms if t.kind == k) for k in _SCOPED_KINDS},
+                                 frozenset(_stem(w) for w in _WORD.findall(text))))
+    return out
+
+
+def scope_conflict(sentence: str, terms: Sequence[Term], sources: Sequence[Source]) -> tuple[Term, str, list[_Unit]] | None:
+    """The first of ``terms`` (policy terms of ``sentence`` that ``sources`` do state somewhere) that the
+    sources state only for something other than what ``sentence`` names, as ``(term, word, units)``; None when
+    there is no such conflict.
+
+    The rule: each content word of the sentence (outside its terms and :data:`~docgen.claims.words.STOPWORDS`)
+    is looked up in the lines and sentences of the sources that state a term of the same kind, and gathers the
+    terms those lines state. "TVs" is in one row of a warranty table and gathers only "24 months"; "product"
+    is in many lines and gathers every period. A word that gathers few terms, none of them the sentence's,
+    names a scope the sources give another term ("a 12-month warranty on our TVs"): that is a conflict, unless
+    another word of the sentence that gathers as few terms or fewer does agree ("our Northwind Audio speaker
+    has 24 months": "Audio" gathers only 24 months, "speaker" only 12, so the sentence is not marked)."""
+    if not terms or not sources:
+        return None
+    spans = [(m.start(), m.end()) for m in (*_DURATION.finditer(sentence), *_AMOUNT.finditer(sentence),
+                                           *_PERCENT.finditer(sentence))]
+    said = {k: {t.key for t in policy_terms(sentence) if t.kind == k} for k in _SCOPED_KINDS}
+    units = _units(sources)
+    words: dict[str, str] = {}
+    for m in _WORD.finditer(sentence):
+        word = _stem(m.group(0))
+        if word not in words and m.group(0).lower() not in _NOT_SCOPES and not any(a <= m.start() < b for a, b in spans):
+            words[word] = m.group(0)
+    for term in terms:
+        if term.kind not in _SCOPED_KINDS:
+            continue
+        stating = [u for u in units if u.keys[term.kind]]
+        gathered = {}
+        for w in words:
+            having = [u for u in stating if w in u.words]
+            if having:
+                gathered[w] = (set().union(*(u.keys[term.kind] for u in having)), having)
+        agree = [len(keys) for keys, _ in gathered.values() if keys & said[term.kind]]
+        order = list(words)
+        disagree = sorted((len(keys), order.index(w), w) for w, (keys, _) in gathered.items()
+                          if not keys & said[term.kind])
+        if disagree and (not agree or min(agree) > disagree[0][0]):
+            w = disagree[0][2]
+            return term, words[w], gathered[w][1]
+    return None
+
+
+def _scope_mark(sentence: str, start: int, end: int, conflict: tuple[Term, str, list[_Unit]]) -> Mark:
+    term, word, units = conflict
+    says = sorted({t.text for u in units for t in policy_terms(u.text) if t.kind == term.kind})
+    where = _where(units[0].source)
+    return Mark("policy", sentence, start, end, term.text,
+                f"'{term.text}' is not what {where} says for {word}: it says {', '.join(says)}. Correct the "
+                "term or remove the sentence.", "\n".join(dict.fromkeys(u.text for u in units)))
+
+
 def _where(source: Source) -> str:
     return f"[{source.number}] {source.label}"
 
@@ -149,6 +243,10 @@ def policy_marks(text: str, sources: Sequence[Source], data_texts: Iterable[str]
         cited = [n for n in numbers if n in given]
         if cited:
             have = set().union(*(source_keys[n] for n in cited))
+            conflict = scope_conflict(CITATION.sub("", sentence), [t for t in terms if t.key in have],
+                                      [given[n] for n in cited])
+            if conflict:
+                marks.append(_scope_mark(sentence, start, end, conflict))
             for term in terms:
                 if term.key in have:
                     continue
@@ -170,6 +268,10 @@ def policy_marks(text: str, sources: Sequence[Source], data_texts: Iterable[str]
                               f"Promises {what} without citing a source, and none of the sources given says so: "
                               "check it against the policy or remove it.", ""))
             continue
+        conflict = scope_conflict(sentence, terms, sources)
+        if conflict:
+            marks.append(_scope_mark(sentence, start, end, conflict))
+            continue
         support = [s for s in sources if all(t.key in source_keys[s.number] for t in terms)] or [
             next(s for s in sources if t.key in source_keys[s.number]) for t in terms]
         cite = " ".join(f"[{s.number}]" for s in dict.fromkeys(support[:2]))
@@ -179,4 +281,4 @@ def policy_marks(text: str, sources: Sequence[Source], data_texts: Iterable[str]
     return marks
 
 
-__all__ = ["Term", "policy_terms", "policy_marks", "sentences", "cited_numbers"]
+__all__ = ["Term", "policy_terms", "policy_marks", "scope_conflict", "sentences", "cited_numbers"]

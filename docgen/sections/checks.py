@@ -14,6 +14,10 @@
     marks, the report lists them); edited or locked text is the user's and is marked, never cut;
   - ``fail``: a document with any mark fails (``--strict-grounding`` does the same, whatever the choice).
 
+  Whatever the choice, echoes and chat markup are cut, and with ``[references] unsupported = "remove"`` so are
+  the promises no source or field makes (``commitment`` and ``policy`` marks: an offer, deadline, contact or
+  refusal the template does not give).
+
   A section left empty (an ``empty`` mark: :mod:`docgen.sections.document`, or emptied by ``drop``) fails its
   document when it is written: a reader never gets a silent blank.
 
@@ -45,6 +49,10 @@ ON_UNSUPPORTED = ("mark", "drop", "fail")
 #: Marks whose sentences are removed from generated text whatever ``on_unsupported`` says: a copy of the
 #: instruction or chat markup is not prose to correct, and a reader must never get it.
 ALWAYS_DROPPED = frozenset({"echo", "markup"})
+#: Marks of promises no source or field makes: with ``[references] unsupported = "remove"`` their sentences are
+#: removed from generated text too (the reference check's own ``policy`` sentences are removed before the
+#: claim check runs, :func:`docgen.refs.retrieve.with_sources`).
+PROMISES = frozenset({"commitment", "policy"})
 
 
 def fact_sheet(job: DocumentJob, context: Mapping[str, Any]) -> FactSheet:
@@ -211,9 +219,11 @@ def settle(job: DocumentJob, sections: Sequence[SectionSpec], results: dict[str,
     DocgenError when the document must not be written."""
     choice = on_unsupported_for(job, options)
     specs = {s.id: s for s in sections}
+    refs = getattr(job.template, "references", None)
+    removed = ALWAYS_DROPPED | (PROMISES if refs is not None and refs.unsupported == "remove" else frozenset())
     for sid, r in list(results.items()) if writing else ():
         cut = [m for m in r.marks if m.end > m.start and m.kind != "empty"
-               and (choice == "drop" or m.kind in ALWAYS_DROPPED)]
+               and (choice == "drop" or m.kind in removed)]
         if not cut or r.locked or sid not in specs:
             continue
         spans = {(m.start, m.end) for m in cut}
@@ -233,7 +243,10 @@ def settle(job: DocumentJob, sections: Sequence[SectionSpec], results: dict[str,
                          "true was left to write. Regenerate it or write it yourself"
                          + (", or use on_unsupported = \"mark\" to keep marked sentences with comments."
                             if choice == "drop" else "."),),)
-        gone = {m.claim for m in cut if m.kind == "unsupported"} - {m.claim for m in rest}
+        # a figure the check found unsupported is gone when every sentence stating it was removed, whatever the
+        # mark that removed the sentence
+        gone = ({m.claim for m in cut if m.kind == "unsupported"}
+                | {u for u in r.ungrounded if any(u in m.sentence for m in cut) and u not in text}) - {m.claim for m in rest}
         results[sid] = dataclasses.replace(
             r, text=text, marks=kept + rest, dropped=r.dropped + tuple(cut),
             ungrounded=tuple(u for u in r.ungrounded if u not in gone),
