@@ -137,3 +137,20 @@ def test_rows_batch_failure_in_one_parallel_document_is_reported_for_its_row(tmp
     assert [d.ok for d in report.documents] == [True, False, True]
     assert "row 3 of tickets.csv" in report.documents[1].error
     assert not any(Path(tmp_path / "out").glob("*T-2*"))
+
+
+def test_candidates_decoded_together_report_the_wall_time_not_the_sum(tmp_path):
+    """A section's k candidates decoded in one call took as long as the slowest, not k times as long: the
+    report's seconds for the section must not exceed the document's (the new-user trial saw 3x)."""
+    import dataclasses
+
+    class Together(ManyFake):
+        def generate_many(self, requests, *, on_token=None, cancel=None):
+            gens = super().generate_many(requests, on_token=on_token, cancel=cancel)
+            return [dataclasses.replace(g, seconds=1.5) for g in gens]  # each waited for the one shared decode
+
+    template = resolve("service-reply")
+    dataset = load_dataset(template.root / "sample.csv")
+    report = run_batch(template, dataset, Together(echo), tmp_path, width=1)
+    body = report.documents[0].sections[0]
+    assert body.seconds == pytest.approx(1.5)

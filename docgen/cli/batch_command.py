@@ -13,7 +13,7 @@ from typing import Any
 from docgen.version import __version__
 from docgen.cancel import CancelToken
 from docgen.errors import DocgenError
-from docgen.model import ProgressEvent
+from docgen.cli.progress import BatchProgress
 
 from docgen.cli.common import EXIT_CANCELLED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 
@@ -77,7 +77,7 @@ def _batch_parser() -> argparse.ArgumentParser:
     p.add_argument("--refs", nargs="+", type=Path, default=[], metavar="PATH",
                    help="reference documents (files or folders: .docx .pdf .md .txt .html .csv .xlsx) the model "
                    "writes from and cites, besides the template's own; see 'docgen refs'")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress (a bar on a terminal, a line every few seconds elsewhere)")
     return p
 
 
@@ -100,36 +100,6 @@ def _parse_values(pairs: Sequence[str], parser: argparse.ArgumentParser, flag: s
             parser.error(f"{flag} expects {form}, got '{pair}'")
         values[name.strip()] = value.strip() if flag == "--map" else value
     return values
-
-
-class _Progress:
-    """tqdm progress over documents (table mode: over sections) with live tokens/s; silent off a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: Any = None
-        self.failed = 0
-
-    def __call__(self, event: ProgressEvent) -> None:
-        if not self.enabled:
-            return
-        from tqdm import tqdm
-
-        if event.kind == "run_started":
-            self.bar = tqdm(total=event.documents, unit="doc", desc="docgen", dynamic_ncols=True)
-        elif self.bar is None:
-            return
-        elif event.kind == "token" and event.tokens_per_second:
-            self.bar.set_postfix_str(f"{event.section_id}: {event.tokens_per_second:.0f} tok/s", refresh=False)
-        elif event.kind == "section_started":
-            self.bar.set_postfix_str(f"{event.section_id}", refresh=True)
-        elif event.kind in ("document_done", "document_failed"):
-            if event.kind == "document_failed":
-                self.failed += 1
-                self.bar.write(f"  failed: {event.text}", file=sys.stderr)
-            self.bar.update(1)
-        elif event.kind == "run_done":
-            self.bar.close()
 
 
 def run_batch_command(argv: Sequence[str]) -> int:
@@ -206,7 +176,7 @@ def run_batch_command(argv: Sequence[str]) -> int:
              len(dataset.rows), args.out, settings.backend, generator.name, ", dry run" if args.dry_run else "")
 
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
-    progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+    progress = BatchProgress.for_terminal(args.quiet)
     try:
         options = RunOptions(seed=settings.seed, temperature=settings.temperature,
                              strict_grounding=args.strict_grounding, strict_images=args.strict_images,
@@ -232,7 +202,7 @@ def run_batch_command(argv: Sequence[str]) -> int:
     return code
 
 
-def _finish(args: argparse.Namespace, report: Any, progress: _Progress, generator: Any, cancel: CancelToken,
+def _finish(args: argparse.Namespace, report: Any, progress: BatchProgress, generator: Any, cancel: CancelToken,
             model_warnings: tuple[str, ...] = ()) -> int:
     """Print the outcome of a batch run (and export PDFs with ``--pdf``); returns the exit code."""
     pdf_failed = _export_pdfs(report, cancel) if args.pdf and not args.dry_run else 0
@@ -251,7 +221,7 @@ def _finish(args: argparse.Namespace, report: Any, progress: _Progress, generato
     if report.stale_removed:
         print(f"docgen: note: removed {report.stale_removed} unfinished temp file(s) left in {args.out} by a run "
               "that was killed.", file=sys.stderr)
-    if not progress.enabled or args.dry_run:
+    if progress.mode != "bar" or args.dry_run:
         for doc in report.documents:
             if doc.ok and not doc.skipped:
                 print(f"  {doc.path}")
@@ -263,6 +233,7 @@ def _finish(args: argparse.Namespace, report: Any, progress: _Progress, generato
     if report.report_error:
         print(f"docgen: error: the report was not written: {report.report_error}", file=sys.stderr)
     print_marks(report, file=sys.stderr)
+    print_cut(report, file=sys.stderr)
     if model_warnings and not args.dry_run:
         print(f"docgen: warning: written with {generator.name}, which has no chat template (a base model?): read "
               "every section before using these documents.", file=sys.stderr)
@@ -275,9 +246,10 @@ def _finish(args: argparse.Namespace, report: Any, progress: _Progress, generato
         print("docgen: cancelled; documents finished before the cancel were kept.", file=sys.stderr)
         return EXIT_CANCELLED
     if report.failed:
-        print(f"docgen: {len(report.failed)} document(s) failed" + (":" if not progress.enabled else
-              " (listed above and in the report)."), file=sys.stderr)
-        if not progress.enabled:
+        listed = progress.failed >= len(report.failed)  # each failure was printed as it happened
+        print(f"docgen: {len(report.failed)} document(s) failed" + (" (listed above and in the report)." if listed
+              else ":"), file=sys.stderr)
+        if not listed:
             for doc in report.failed:
                 print(f"  {doc.error}", file=sys.stderr)
         return EXIT_SOME_FAILED
@@ -309,6 +281,22 @@ _KIND_WORDS = {"unsupported": "figure(s) not found in the data", "misattributed"
                "placeholder": "placeholder(s)", "commitment": "promise(s) the template does not make",
                "empty": "empty section(s)", "policy": "promise(s) no source supports",
                "uncited": "policy term(s) without their source", "citation": "citation(s) of a source not given"}
+
+
+def print_cut(report: Any, file: Any) -> None:
+    """A warning naming the written sections the model stopped at ``max_tokens`` (they may end mid-sentence:
+    the cleanup cut the unfinished sentence, so the section may also be shorter than asked), with the first
+    few by document and section, and how to fix it. Prints nothing when there are none."""
+    from docgen.evaluation import CUT_WARNING
+
+    cut = [(d.path.name if d.path else f"document {d.index + 1}", s.id) for d in report.documents if d.ok
+           for s in d.sections if any(CUT_WARNING in w for w in s.warnings)]
+    if not cut:
+        return
+    shown = ", ".join(f"{name} section '{sid}'" for name, sid in cut[:3]) + (", ..." if len(cut) > 3 else "")
+    print(f"docgen: warning: the model stopped at max_tokens in {len(cut)} section(s), which may end early or "
+          f"mid-sentence: {shown}. Read them, or raise max_tokens for the section in the template's docgen.toml.",
+          file=file)
 
 
 def print_marks(report: Any, file: Any) -> None:

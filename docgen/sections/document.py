@@ -145,7 +145,9 @@ def section_steps(job: DocumentJob, prompt: SectionPrompt, options: RunOptions, 
         else:
             marks = (empty_mark(section, text, min_words, removed, len(drawn)),)
     tokens = sum(c.gen.tokens for c in drawn)
-    seconds = sum(c.gen.seconds for c in drawn)
+    # drawn together, the candidates were decoded at the same time: the section took as long as the slowest;
+    # drawn in turn, one after another
+    seconds = (max if together and k > 1 else sum)(c.gen.seconds for c in drawn)
     progress.emit("section_done", section_id=section.id, section=index, sections=count, text=text,
                   tokens=tokens, tokens_per_second=tokens / seconds if seconds else 0.0)
     return SectionResult(section.id, text, tokens, gen.prompt_tokens, seconds, params, warnings=warnings,
