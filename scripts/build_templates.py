@@ -163,8 +163,10 @@ def build_service_reply(folder: Path) -> None:
     doc.add_paragraph("The part of our policy that applies:")
     doc.add_paragraph("{{p sources.body.quote }}")
     doc.add_paragraph("{%p endif %}")
-    doc.add_paragraph("Kind regards,")
-    doc.add_paragraph("{{ signer }}")
+    # the closing and the signature stay on one page (a page break between "Kind regards," and the name
+    # reads as an unsigned letter)
+    for line in ("Kind regards,", "{{ signer }}"):
+        doc.add_paragraph(line).paragraph_format.keep_with_next = True
     doc.add_paragraph("{{ company }}")
     _footer(doc, "{{ company }} · Customer Care · {{ support_contact }}")
     doc.save(folder / "template.docx")
