@@ -173,6 +173,7 @@ class ReferencesPane(QObject):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
+        header.setAccessibleName("Reference file columns")
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in range(1, len(COLUMNS)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
@@ -193,7 +194,9 @@ class ReferencesPane(QObject):
         self.progress.setAccessibleName("Reading references")
         self.progress.setFormat("%v of %m files")
         self.progress.setVisible(False)
-        for w in (self.add_button, self.remove_button, self.rebuild_button):
+        for w, name in ((self.add_button, "Add files"), (self.remove_button, "Remove"),
+                        (self.rebuild_button, "Rebuild index")):
+            w.setAccessibleName(name)
             buttons.addWidget(w)
         buttons.addWidget(self.progress, 1)
         buttons.addStretch(0)
