@@ -145,7 +145,8 @@ class ReferencesSpec:
     rendering is the search query (empty = the section's instruction plus the record); ``passages``: most
     matching passages per section; ``max_tokens``: most prompt tokens the sources may take (less when the
     context window is smaller); ``citations``: ``footnotes`` (``[n]`` becomes a Word footnote naming the
-    source) or ``none`` (markers stay as typed); ``unsupported``: what happens to a sentence stating a policy
+    source), ``list`` (``[n]`` numbered through the document, a "Sources" list at its end) or ``none`` (markers
+    stay as typed); ``unsupported``: what happens to a sentence stating a policy
     term that no source supports (:mod:`docgen.refs.evidence`): ``mark`` it, or ``remove`` it from the text (a
     warning quotes it), so a letter never offers what the policy does not allow.
     """

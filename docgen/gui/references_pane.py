@@ -228,14 +228,15 @@ class ReferencesPane(QObject):
         self.results.setAccessibleName("Best passages")
         self.results.setWordWrap(True)
         self.results.setAlternatingRowColors(True)
+        self.results.setSpacing(3)
         bottom_layout.addWidget(self.results, 1)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(top)
         splitter.addWidget(bottom)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 2)  # a template has a few files; the passages need the room
+        splitter.setStretchFactor(1, 3)
         layout.addWidget(splitter, 1)
         self._update_buttons()
 
