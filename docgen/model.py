@@ -145,10 +145,11 @@ class ReferencesSpec:
     rendering is the search query (empty = the section's instruction plus the record); ``passages``: most
     matching passages per section; ``max_tokens``: most prompt tokens the sources may take (less when the
     context window is smaller); ``citations``: ``footnotes`` (``[n]`` becomes a Word footnote naming the
-    source) or ``none`` (markers stay as typed); ``unsupported``: what happens to a sentence stating a policy
-    term that no source supports (:mod:`docgen.refs.evidence`), or promising an offer, deadline, contact or
-    refusal that no source or field gives (the claim check's ``commitment``): ``mark`` it, or ``remove`` it from
-    generated text (a warning quotes it), so a letter never offers what the policy does not allow.
+    source), ``list`` (``[n]`` numbered through the document, a "Sources" list at its end) or ``none`` (markers
+    stay as typed); ``unsupported``: what happens to a sentence stating a policy term that no source supports
+    (:mod:`docgen.refs.evidence`), or promising an offer, deadline, contact or refusal that no source or field
+    gives (the claim check's ``commitment``): ``mark`` it, or ``remove`` it from generated text (a warning quotes
+    it), so a letter never offers what the policy does not allow.
     """
 
     folder: Path | None = None

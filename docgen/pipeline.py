@@ -186,12 +186,12 @@ def write_document(job: DocumentJob, generator: Generator, options: RunOptions, 
     texts = {s.id: (s.format, results[s.id].text) for s in sections if s.id in results}
     marks = {sid: r.marks for sid, r in results.items() if r.marks}
     provenance = provenance_for(job, generator, options, results)
-    cite = job.template.references is None or job.template.references.citations == "footnotes"
-    sources = {sid: r.sources for sid, r in results.items() if r.sources and cite}
+    style = job.template.references.citations if job.template.references is not None else "footnotes"
+    sources = {sid: r.sources for sid, r in results.items() if r.sources and style != "none"}
     warnings: list[str] = []
     render_document(job.template.docx, context, texts, out_path, provenance=provenance, record=job.record,
                     charts=job.template.charts, dataset=job.dataset, strict_images=options.strict_images,
-                    warnings=warnings, sources=sources, marks=marks)
+                    warnings=warnings, sources=sources, marks=marks, citations=style)
     ordered = tuple(results[s.id] for s in job.template.sections if s.id in results)
     write_document_sidecar(out_path, provenance, ordered, job.template, time.perf_counter() - started)
     return tuple(warnings)

@@ -3,7 +3,8 @@
     python scripts/grab_gui.py OUT_DIR [--model]
 
 States: empty, data-loaded, generating, reviewed (with a sentence the grounding check marked), gate (the export
-question), preview (the pages as LibreOffice lays them out, when installed), batch. Each scale runs in its own process
+question), preview (the pages as LibreOffice lays them out, when installed), batch, references (the References tab
+with a search). Each scale runs in its own process
 (QT_SCALE_FACTOR=1 and 1.5, QT_QPA_PLATFORM=offscreen unless set) with a throw-away DOCGEN_HOME. The text is
 written by the scripted fake model (fast and repeatable) unless --model is given (the real embedded model).
 Files: OUT_DIR/<state>@100.png, OUT_DIR/<state>@150.png.
@@ -135,6 +136,16 @@ def grab_states(out_dir: Path, tag: str, use_model: bool) -> list[Path]:
     window.start_batch()
     wait_idle()
     shot("batch")
+    pane = window.references  # the References tab (service-reply's policies), with a search done
+    window.tabs.setCurrentWidget(pane.widget)
+    pane.search_box.setText("It broke after 3 months, can I get it repaired?")
+    pane.search()
+    end = time.perf_counter() + 60
+    while (pane.busy or pane._pending) and time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.01)
+    pane.table.selectRow(0)
+    shot("references")
     for message in errors:
         print(f"[{tag}] dialog: {message}", file=sys.stderr)
     window.close()

@@ -185,6 +185,28 @@ def test_remove_takes_out_a_deadline_and_a_wrong_product_term_and_keeps_the_true
     assert not any("'48' is not in the data" in w for w in section.warnings)  # its sentence is gone
 
 
+def test_sources_list_style_numbers_citations_through_the_document_and_lists_them_at_the_end(tmp_path):
+    import dataclasses
+
+    job = letter_job(tmp_path, "It broke after 3 months")
+    refs = dataclasses.replace(job.template.references, citations="list")
+    job = DocumentJob(dataclasses.replace(job.template, references=refs), job.dataset, row_index=0)
+    text = "We are sorry it stopped working.\n\nYour DVD player is covered for 12 months [1]."
+    out = tmp_path / "out" / "reply.docx"
+    result = generate(job, FakeGenerator(text), out)
+    doc = Document(out)
+    assert footnote_texts(doc) == []  # no footnotes in this style
+    texts = [p.text for p in doc.paragraphs]
+    assert "Your DVD player is covered for 12 months [1]." in texts
+    first = result.sections[0].sources[0]
+    heading = texts.index("Sources")
+    assert doc.paragraphs[heading].style.name == "Heading 2" or doc.paragraphs[heading].runs[0].bold
+    # the quoted clause is the same source as the body's [1], so it keeps number 1 and is listed once
+    assert texts[heading + 1:] == [f"[1] {first.label}"]
+    quote = next(t for t in texts if "Batteries and remote controls" in t)
+    assert quote.endswith("[1]")
+
+
 def test_unknown_citation_number_stays_and_is_marked(tmp_path):
     job = letter_job(tmp_path, "It broke after 3 months")
     result = generate(job, FakeGenerator("Your player is covered for 12 months [9]."))

@@ -34,6 +34,7 @@ from docgen.gui.data_controller import DataController
 from docgen.gui.export_controller import ExportController
 from docgen.gui.gallery import GalleryPanel, TemplateListModel
 from docgen.gui.models_dialog import ModelBanner, ModelsDialog
+from docgen.gui.references_pane import install as install_references
 from docgen.gui.review_controller import ReviewController
 from docgen.gui.runs import Runs
 from docgen.gui.settings_dialog import SettingsDialog
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         self._connect()
+        self.references = install_references(self)  # References tab (#12, gui/references_pane.py)
         self._autosave_timer = QTimer(self)
         self._autosave_timer.setSingleShot(True)
         self._autosave_timer.setInterval(1500)
@@ -428,7 +430,8 @@ class MainWindow(QMainWindow):
     # -- runs (the review, export and batch controllers do the work) ----------------------------------------------
     def run_options(self) -> RunOptions:
         """Sampling defaults from the settings."""
-        return RunOptions(seed=self.settings.seed, temperature=self.settings.temperature)
+        return RunOptions(seed=self.settings.seed, temperature=self.settings.temperature,
+                          references=self.references.run_files())
 
     def ready(self, action: str) -> bool:
         """True when ``action`` can run now; otherwise the reason is shown (in a dialog, the CLI's words)."""

@@ -39,7 +39,9 @@ rule above then applies to the prompt as a whole.
 Per-row sections (``per_row = true``) use ``[system + instruction]`` as the shared prefix and put the row in the
 user message, so a classification over thousands of rows reads the instruction once. Their messages come as
 :class:`RowMessages`, which also carry ``content_free``: the same prompt rendered with every row value
-replaced by ``N/A``, which the llama.cpp backend uses to calibrate choice scores (Zhao et al. 2021).
+replaced by ``N/A``, which the llama.cpp backend uses to calibrate choice scores (Zhao et al. 2021). A row's own
+sources (a per-row section written from references) start its user message, before the instruction; the
+content-free prompt leaves them out, so the calibration is one for all rows.
 """
 
 from __future__ import annotations
@@ -229,11 +231,12 @@ def build_document_prompts(template: TemplateSpec, sections: Sequence[SectionSpe
 
 
 def build_row_prompt(template: TemplateSpec, section: SectionSpec, context: Mapping[str, Any],
-                     generator: Generator, *, record: str | None = None) -> SectionPrompt:
-    """Messages for a per-row section: shared ``[system + instruction]``, then the row's prompt.
+                     generator: Generator, *, record: str | None = None, sources: str = "") -> SectionPrompt:
+    """Messages for a per-row section: shared ``[system + instruction]``, then the row's prompt, after the
+    row's ``sources`` block (:func:`sources_block`, "" for none) when there is one.
 
-    Over-long row text is cut (by characters, keeping the start) so the prompt fits; raises ContextOverflow
-    if the instruction alone does not fit.
+    Over-long row text is cut (by characters, keeping the start; the sources are never cut, the retrieval
+    stage sized them) so the prompt fits; raises ContextOverflow if the instruction alone does not fit.
     """
     system = "\n\n".join(p for p in (
         render_text(template.system_prompt, context, what="[prompt] system", record=record).strip() or DEFAULT_SYSTEM,
@@ -244,7 +247,7 @@ def build_row_prompt(template: TemplateSpec, section: SectionSpec, context: Mapp
     free_user = render_text(section.prompt, {**context, "row": {k: "N/A" for k in row}} if isinstance(row, Mapping)
                             else context, what=f"section '{section.id}' prompt", record=record).strip()
     while True:
-        messages = RowMessages((Message("system", system), Message("user", user)))
+        messages = RowMessages((Message("system", system), Message("user", f"{sources}\n\n{user}" if sources else user)))
         messages.content_free = (Message("system", system), Message("user", free_user))
         tokens = generator.count_tokens(messages)
         if tokens + section.max_tokens <= generator.n_ctx:

@@ -17,10 +17,10 @@ from docgen.refs.index import FileInfo, Hit, Index, UpdateReport, default_index_
 from docgen.refs.library import files_in, reference_files, site_references_dir, spec_for, user_references_dir
 from docgen.refs.passages import Passage
 from docgen.refs.readers import SUPPORTED, read_passages, supported
-from docgen.refs.retrieve import Selection, document_sources, prompt_sources, record_texts, section_query, with_sources
+from docgen.refs.retrieve import RowSources, Selection, document_sources, prompt_sources, record_texts, section_query, with_sources
 
 __all__ = ["Index", "Hit", "UpdateReport", "FileInfo", "default_index_path", "fts_query", "Passage", "read_passages",
            "supported", "SUPPORTED", "reference_files", "spec_for", "files_in", "user_references_dir",
-           "site_references_dir", "Selection", "document_sources", "section_query", "with_sources", "prompt_sources",
+           "site_references_dir", "Selection", "RowSources", "document_sources", "section_query", "with_sources", "prompt_sources",
            "record_texts", "policy_marks",
            "policy_terms"]

@@ -119,13 +119,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _key(path: Path) -> str:
-    return str(Path(os.path.abspath(path)))
+def _key(path: Path | str) -> str:
+    """The index's key for ``path``: its absolute, normalised path as text (no pathlib objects: a search scoped
+    to 100 files computes 100 keys, and pathlib's parsing was half of a query's time)."""
+    return os.path.abspath(os.fspath(path))
 
 
 class Index:
     """The reference index in the SQLite file ``path`` (default :func:`default_index_path`), created on first
-    use. Each method opens its own connection, so one Index may be used from several threads (the GUI's worker).
+    use. Writes open their own connection; reads use one connection per thread, kept open, so one Index may be used
+    from several threads (the GUI's worker and its search box).
     Raises DocgenError when this Python's SQLite lacks FTS5 (every python.org and Linux distribution build has
     it)."""
 
@@ -139,7 +142,29 @@ class Index:
         con = getattr(self._local, "con", None)
         if con is None:
             con = self._local.con = self._connect()
+            self._local.scopes = {}
+            self._local.version = None
         return con
+
+    def _scope_ids(self, con: sqlite3.Connection, keys: tuple[str, ...]) -> dict[int, str]:
+        """file id -> path of the indexed files among ``keys``, remembered per thread until the database changes
+        (SQLite's ``PRAGMA data_version`` moves when any other connection commits), so a batch searching the same
+        scope for every section and row looks its files up once."""
+        version = con.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._local.version:
+            self._local.scopes.clear()
+            self._local.version = version
+        ids = self._local.scopes.get(keys)
+        if ids is None:
+            ids = {}
+            for start in range(0, len(keys), 500):  # SQLite's default limit is 32,766 variables; stay well below
+                part = keys[start:start + 500]
+                ids.update(con.execute(f"SELECT id, path FROM files WHERE path IN ({','.join('?' * len(part))})",
+                                       part).fetchall())
+            if len(self._local.scopes) > 64:
+                self._local.scopes.clear()
+            self._local.scopes[keys] = ids
+        return ids
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -186,7 +211,7 @@ class Index:
         con = self._connect()
         try:
             for raw in paths:
-                path = Path(_key(Path(raw)))
+                path = Path(_key(raw))
                 try:
                     self._update_one(con, path, report, force)
                 except DataError as exc:
@@ -256,7 +281,7 @@ class Index:
         try:
             with con:
                 for raw in paths:
-                    row = con.execute("SELECT id FROM files WHERE path=?", (_key(Path(raw)),)).fetchone()
+                    row = con.execute("SELECT id FROM files WHERE path=?", (_key(raw),)).fetchone()
                     if row:
                         self._delete_passages(con, row[0])
                         con.execute("DELETE FROM files WHERE id=?", (row[0],))
@@ -274,36 +299,27 @@ class Index:
     # -- reading ------------------------------------------------------------------------------------------------
     def files(self, paths: Iterable[Path] | None = None) -> list[FileInfo]:
         """Indexed files (all, or those of ``paths`` that are indexed), in path order."""
-        con = self._connect()
-        try:
-            rows = con.execute("SELECT path, size, passages, sha256, error FROM files ORDER BY path").fetchall()
-        finally:
-            con.close()
-        wanted = None if paths is None else {_key(Path(p)) for p in paths}
+        rows = self._reader().execute("SELECT path, size, passages, sha256, error FROM files ORDER BY path").fetchall()
+        wanted = None if paths is None else {_key(p) for p in paths}
         return [FileInfo(Path(r[0]), r[1], r[2], r[3], r[4] or "") for r in rows if wanted is None or r[0] in wanted]
 
     def passages(self, path: Path) -> list[Hit]:
         """Every passage of indexed file ``path`` in file order (score 0). Empty when it is not indexed."""
-        con = self._connect()
-        try:
-            rows = con.execute(
-                "SELECT p.id, p.ordinal, p.headings, p.page, p.paragraph, p.line, p.row, t.text FROM passages p "
-                "JOIN files f ON f.id = p.file_id JOIN passages_fts t ON t.rowid = p.id WHERE f.path=? "
-                "ORDER BY p.ordinal", (_key(path),)).fetchall()
-        finally:
-            con.close()
+        rows = self._reader().execute(
+            "SELECT p.id, p.ordinal, p.headings, p.page, p.paragraph, p.line, p.row, t.text FROM passages p "
+            "JOIN files f ON f.id = p.file_id JOIN passages_fts t ON t.rowid = p.id WHERE f.path=? "
+            "ORDER BY p.ordinal", (_key(path),)).fetchall()
         return [Hit(Path(_key(path)), _passage(r[1:]), 0.0, r[0]) for r in rows]
 
     def search(self, query: str, paths: Sequence[Path], limit: int = 10) -> list[Hit]:
         """The best ``limit`` passages of the files ``paths`` for free-text ``query`` (:func:`fts_query`), best
         first; ties keep file order. Empty when no word of the query occurs in them."""
         match = fts_query(query)
-        keys = [_key(Path(p)) for p in paths]
+        keys = tuple(_key(p) for p in paths)
         if not match or not keys:
             return []
         con = self._reader()
-        marks = ",".join("?" * len(keys))
-        ids = dict(con.execute(f"SELECT id, path FROM files WHERE path IN ({marks})", keys).fetchall())
+        ids = self._scope_ids(con, keys)
         if not ids:
             return []
         # rank inside FTS5 first (scoped by the UNINDEXED file_id column), then look up only the top rows
@@ -314,7 +330,8 @@ class Index:
         meta = {r[0]: r[1:] for r in con.execute(
             f"SELECT id, ordinal, headings, page, paragraph, line, row FROM passages WHERE id IN "
             f"({','.join('?' * len(top))})", [t[0] for t in top]).fetchall()} if top else {}
-        return [Hit(Path(ids[fid]), _passage((*meta[pid], text)), -float(score), pid)
+        files = {fid: Path(ids[fid]) for fid in {t[1] for t in top}}
+        return [Hit(files[fid], _passage((*meta[pid], text)), -float(score), pid)
                 for pid, fid, text, score in top if pid in meta]
 
     def stats(self) -> dict[str, int]:

@@ -150,6 +150,50 @@ def section_query(spec: ReferencesSpec, section: SectionSpec, context: Mapping[s
     return text
 
 
+class _Scope:
+    """The reference files of one document (or one per-row section run) with their index state, and the
+    per-file and per-passage caches the selection uses."""
+
+    def __init__(self, template: Any, options: RunOptions, generator: Generator, index: Index | None) -> None:
+        self.files = reference_files(template, options.references)
+        self.index = index or Index()
+        report = _refresh(self.index, self.files) if self.files else UpdateReport()
+        self.problems = tuple(f"Reference {Path(p).name} was not used: {msg}" for p, msg in report.failed.items())
+        self.usable = [f for f in self.files if f not in report.failed]
+        self.generator = generator
+        self._overhead = generator.count_tokens((Message("user", ""),))
+        self._costs: dict[int, int] = {}
+        self._whole: dict[Path, list[Hit]] = {}
+
+    def whole(self, path: Path) -> list[Hit]:
+        if path not in self._whole:
+            self._whole[path] = self.index.passages(path)
+        return self._whole[path]
+
+    def tokens(self, hit: Hit) -> int:
+        if hit.passage_id not in self._costs:
+            line = f"[10] {_source(10, hit, False).label}: {' '.join(hit.passage.text.split())}"
+            self._costs[hit.passage_id] = max(
+                1, self.generator.count_tokens((Message("user", line),)) - self._overhead) + 1
+        return self._costs[hit.passage_id]
+
+    def choose(self, spec: ReferencesSpec, query: str, room: int, fallback: str = "") -> Selection:
+        """Steps 2-4 of the module docstring for one search text ``query`` and ``room`` prompt tokens free;
+        ``fallback`` is searched instead when ``query`` matches no passage."""
+        budget = max(0, min(spec.max_tokens, room))
+        limit = max(spec.passages * 3, 12)
+        hits = self.index.search(query, self.usable, limit=limit) if self.usable else []
+        if not hits and fallback and self.usable:
+            query = fallback
+            hits = self.index.search(query, self.usable, limit=limit)
+        chosen, note, all_whole = select(hits, self.whole, self.usable, budget, spec.passages, self.tokens)
+        if not self.usable:
+            note = "no reference file could be read" if self.files else "no reference files were found"
+        ranks = {h.passage_id: r for r, h in enumerate(hits, 1)}
+        sources = tuple(_source(i, h, w, ranks.get(h.passage_id, 0)) for i, (h, w) in enumerate(chosen, 1))
+        return Selection(sources, note, self.problems, query, budget, all_whole)
+
+
 def document_sources(job: DocumentJob, sections: Sequence[SectionSpec], context: Mapping[str, Any],
                      generator: Generator, options: RunOptions = RunOptions(),
                      index: Index | None = None) -> dict[str, Selection]:
@@ -160,43 +204,77 @@ def document_sources(job: DocumentJob, sections: Sequence[SectionSpec], context:
     spec = spec_for(template, options.references)
     if spec is None:
         return {}
-    todo = [s for s in sections if spec.applies_to(s)]
+    todo = [s for s in sections if spec.applies_to(s) and not s.per_row]
     if not todo:
         return {}
-    files = reference_files(template, options.references)
-    index = index or Index()
-    report = _refresh(index, files) if files else UpdateReport()
-    problems = tuple(f"Reference {Path(p).name} was not used: {msg}" for p, msg in report.failed.items())
-    usable = [f for f in files if f not in report.failed]
+    scope = _Scope(template, options, generator, index)
     base = build_document_prompts(template, todo, context, generator, record=job.record)
-    overhead = generator.count_tokens((Message("user", ""),))
-    costs: dict[int, int] = {}
-    cache: dict[Path, list[Hit]] = {}
-
-    def whole(path: Path) -> list[Hit]:
-        if path not in cache:
-            cache[path] = index.passages(path)
-        return cache[path]
-
-    def tokens(hit: Hit) -> int:
-        if hit.passage_id not in costs:
-            line = f"[10] {_source(10, hit, False).label}: {' '.join(hit.passage.text.split())}"
-            costs[hit.passage_id] = max(1, generator.count_tokens((Message("user", line),)) - overhead) + 1
-        return costs[hit.passage_id]
-
     out: dict[str, Selection] = {}
     for section, prompt in zip(todo, base, strict=True):
         query = section_query(spec, section, context, job.record)
         room = generator.n_ctx - prompt.prompt_tokens - section.max_tokens - MARGIN_TOKENS
-        budget = max(0, min(spec.max_tokens, room))
-        hits = index.search(query, usable, limit=max(spec.passages * 3, 12)) if usable else []
-        chosen, note, all_whole = select(hits, whole, usable, budget, spec.passages, tokens)
-        if not usable:
-            note = "no reference file could be read" if files else "no reference files were found"
-        ranks = {h.passage_id: r for r, h in enumerate(hits, 1)}
-        sources = tuple(_source(i, h, w, ranks.get(h.passage_id, 0)) for i, (h, w) in enumerate(chosen, 1))
-        out[section.id] = Selection(sources, note, problems, query, budget, all_whole)
+        out[section.id] = scope.choose(spec, query, room)
     return out
+
+
+class RowSources:
+    """Sources for per-row sections (``per_row = true`` listed in ``[references] sections``): for each row, the
+    query is the manifest's ``[references] query`` rendered with that row, else that row's record (its text
+    values) and, when the record matches no passage, the section's instruction rendered with the row plus the
+    record (step 1 of the module docstring). The instruction comes second because it is the same for every row
+    (with few-shot examples, often longer than the row): searched together, its words outrank the row's and
+    every row gets the same passages. The passages that fit next to that row's prompt are then chosen as for a
+    document section (steps 2-4).
+
+    ``RowSources.for_job(job, sections, generator, options)`` returns None when no per-row section uses
+    references. :meth:`select` gives one row's :class:`Selection`; :meth:`note` sums up a section's rows for its
+    report entry. The index is brought up to date once per run of the per-row sections, not once per row."""
+
+    def __init__(self, spec: ReferencesSpec, sections: Sequence[SectionSpec], scope: _Scope) -> None:
+        self.spec = spec
+        self.sections = {s.id for s in sections}
+        self.scope = scope
+        self._rows: dict[str, list[int]] = {}
+
+    @classmethod
+    def for_job(cls, job: DocumentJob, sections: Sequence[SectionSpec], generator: Generator,
+                options: RunOptions = RunOptions(), index: Index | None = None) -> RowSources | None:
+        spec = spec_for(job.template, options.references)
+        todo = [s for s in sections if s.per_row and spec is not None and spec.applies_to(s)]
+        if not todo or spec is None:
+            return None
+        return cls(spec, todo, _Scope(job.template, options, generator, index))
+
+    def applies_to(self, section: SectionSpec) -> bool:
+        """True when ``section``'s rows are written from sources."""
+        return section.id in self.sections
+
+    def select(self, section: SectionSpec, row_context: Mapping[str, Any], record: str | None,
+               prompt_tokens: int) -> Selection:
+        """The sources for one row: ``row_context`` has ``row``; ``prompt_tokens`` is that row's prompt without
+        sources. Raises MissingValues for a query naming an unknown value."""
+        full = section_query(self.spec, section, row_context, record)
+        row = row_context.get("row")
+        own = " ".join(str(v) for v in row.values() if isinstance(v, str)) if isinstance(row, Mapping) else ""
+        room = self.scope.generator.n_ctx - prompt_tokens - section.max_tokens - MARGIN_TOKENS
+        if self.spec.query or not own.strip():
+            chosen = self.scope.choose(self.spec, full, room)
+        else:
+            chosen = self.scope.choose(self.spec, own, room, fallback=full)
+        self._rows.setdefault(section.id, []).append(len(chosen.sources))
+        return chosen
+
+    def note(self, section: SectionSpec) -> str:
+        """What a per-row section's rows were written from, e.g. "sources per row: 12 rows, 1-4 passages each
+        (2 rows with none)"."""
+        counts = self._rows.get(section.id, [])
+        if not counts:
+            return ""
+        none = sum(1 for c in counts if not c)
+        some = [c for c in counts if c]
+        span = (f"{min(some)}-{max(some)}" if some and min(some) != max(some) else str(some[0]) if some else "0")
+        tail = f" ({_plural(none, 'row')} with none)" if none and some else ""
+        return f"sources per row: {_plural(len(counts), 'row')}, {span} passage{'' if span == '1' else 's'} each{tail}"
 
 
 def prompt_sources(selections: Mapping[str, Selection], sections: Sequence[SectionSpec]) -> tuple[list[str], str]:
@@ -256,5 +334,5 @@ def record_texts(context: Mapping[str, Any], sections: Sequence[SectionSpec], re
     return out
 
 
-__all__ = ["Selection", "document_sources", "select", "section_query", "with_sources", "prompt_sources",
+__all__ = ["Selection", "document_sources", "RowSources", "select", "section_query", "with_sources", "prompt_sources",
            "record_texts", "remove_unsupported", "MARGIN_TOKENS"]

@@ -1,4 +1,5 @@
-"""Citations in model text (``[1]``, ``[1, 3]``) as real Word footnotes, in the template's own footnote styles.
+"""Citations in model text (``[1]``, ``[1, 3]``) as real Word footnotes, in the template's own footnote styles, or
+(:class:`SourcesList`, ``[references] citations = "list"``) as document-wide numbers with a Sources list at the end.
 
 A section that was written from numbered sources (:class:`docgen.model.Source`) cites them as ``[n]``.
 While the section's paragraphs are built (:mod:`.markdown`), :meth:`Footnotes.cite` turns each marker whose
@@ -155,6 +156,92 @@ class Footnotes:
             self.ref_style = "FootnoteReference"
 
 
+class SourcesList:
+    """The "list" citation style (``[references] citations = "list"``): the same interface as
+    :class:`Footnotes` (``cite``, ``reference_run``, ``write``), but a citation stays a bracketed number in the
+    text and the document ends with a "Sources" list naming each cited source once.
+
+    Numbers run through the whole document: the first source cited is [1], the next new one [2], and a source
+    cited again (by any section: the same file, heading and location) keeps its number, so a section's own
+    ``[2]`` may become ``[3]`` in the document. Sections are numbered in the order they are built (the
+    manifest's order), then the quoted passages of ``sources.<id>.quote``. The list is a "Sources" paragraph in
+    the template's "Heading 2" style (bold Normal text when it has none), then one "[n] label" paragraph per
+    source in the template's "Normal" style, appended at the end of the document body (before its last section
+    break). ``sources`` maps section id -> its sources (numbered from 1, each with a ``label``)."""
+
+    #: The list's heading.
+    HEADING = "Sources"
+
+    def __init__(self, document: Any, sources: Mapping[str, Sequence[Any]]) -> None:
+        self.document = document
+        self.sources = {sid: {s.number: s for s in srcs} for sid, srcs in sources.items()}
+        self.numbers: dict[str, int] = {}  # label -> document-wide number
+        self.notes: list[tuple[int, str]] = []
+
+    def cite(self, section_id: str, text: str) -> list[str | int]:
+        """As :meth:`Footnotes.cite`; the ints are document-wide source numbers."""
+        known = self.sources.get(section_id)
+        if not known or "[" not in text:
+            return [text]
+        out: list[str | int] = []
+        at = 0
+        for m in CITATION.finditer(text):
+            numbers = cited_numbers(m.group(1))
+            if not numbers or any(n not in known for n in numbers):
+                continue
+            before = text[at:m.start()].rstrip(" ") if text[at:m.start()].endswith(" ") else text[at:m.start()]
+            out.append(before + " " if before else "")
+            out.extend(self._number(known[n].label) for n in numbers)
+            at = m.end()
+        if at < len(text):
+            out.append(text[at:])
+        return [p for p in out if p != ""]
+
+    def _number(self, label: str) -> int:
+        label = sanitize_text(label)
+        if label not in self.numbers:
+            self.numbers[label] = len(self.numbers) + 1
+            self.notes.append((self.numbers[label], label))
+        return self.numbers[label]
+
+    def reference_run(self, number: int):
+        """A ``w:r`` with the text ``[number]``."""
+        run = etree.Element(qn("w:r"))
+        t = etree.SubElement(run, qn("w:t"))
+        t.text = f"[{number}]"
+        return run
+
+    def write(self) -> int:
+        """Append the Sources list to the document body (class docstring); returns how many sources it names."""
+        if not self.notes:
+            return 0
+        body = self.document.element.body
+        last = body[-1] if len(body) and body[-1].tag == qn("w:sectPr") else None
+        heading = _style_id(self.document.styles.element, "heading 2", "paragraph")
+        normal = _style_id(self.document.styles.element, "normal", "paragraph")
+        paragraphs = [self._paragraph(self.HEADING, heading, bold=heading is None)]
+        paragraphs += [self._paragraph(f"[{n}] {label}", normal) for n, label in self.notes]
+        for p in paragraphs:
+            if last is not None:
+                last.addprevious(p)
+            else:
+                body.append(p)
+        return len(self.notes)
+
+    @staticmethod
+    def _paragraph(text: str, style: str | None, *, bold: bool = False):
+        p = etree.Element(qn("w:p"))
+        if style:
+            etree.SubElement(etree.SubElement(p, qn("w:pPr")), qn("w:pStyle")).set(qn("w:val"), style)
+        run = etree.SubElement(p, qn("w:r"))
+        if bold:
+            etree.SubElement(etree.SubElement(run, qn("w:rPr")), qn("w:b"))
+        t = etree.SubElement(run, qn("w:t"))
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        t.text = text
+        return p
+
+
 def footnote_texts(document: Any) -> list[str]:
     """The text of every footnote of a python-docx Document (separators excluded), in id order: for read-back
     and tests."""
@@ -170,4 +257,4 @@ def footnote_texts(document: Any) -> list[str]:
     return out
 
 
-__all__ = ["CITATION", "Footnotes", "cited_numbers", "footnote_texts"]
+__all__ = ["CITATION", "Footnotes", "SourcesList", "cited_numbers", "footnote_texts"]

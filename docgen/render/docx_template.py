@@ -50,7 +50,7 @@ from docgen.model import ChartSpec, Dataset, Mark
 from docgen.render import errors_map
 from docgen.render.images import ImageSource, as_block, as_run
 from docgen.render.atomic import atomic_write, prepare_folder
-from docgen.render.citations import Footnotes
+from docgen.render.citations import Footnotes, SourcesList
 from docgen.render.comments import CLOSE, OPEN, anchor_comments, wrap_marked
 from docgen.render.finish import finish_document
 from docgen.render.fragment import Fragment
@@ -401,6 +401,7 @@ def render_document(
     warnings: list[str] | None = None,
     sources: Mapping[str, Sequence[Any]] | None = None,
     marks: Mapping[str, Sequence[Mark]] | None = None,
+    citations: str = "footnotes",
 ) -> Path:
     """Render template ``docx_path`` with ``context`` and ``sections`` and write ``out_path`` atomically.
 
@@ -412,7 +413,8 @@ def render_document(
     ``sources`` maps section id -> the :class:`docgen.model.Source` s it was written from: its ``[n]`` citations
     become footnotes in the template's footnote styles (:mod:`.citations`), and ``context["sources"]`` holds
     them for tags (:class:`SourceList`: ``{{p sources.body.quote }}`` quotes the best-matching passage with its
-    footnote).
+    footnote). ``citations = "list"`` numbers them through the document instead and ends it with a Sources list
+    (:class:`.citations.SourcesList`).
     ``marks`` (section id -> :class:`~docgen.model.Mark` s on that section's text) become Word comments by
     "docgen check" on the marked sentences, with a highlight (:mod:`.comments`).
 
@@ -433,7 +435,7 @@ def render_document(
     ctx = sanitize_value(dict(context))
     notes: list[str] = [] if warnings is None else warnings
     try:
-        footnotes = Footnotes(tpl.get_docx(), sources) if sources else None
+        footnotes = (SourcesList if citations == "list" else Footnotes)(tpl.get_docx(), sources) if sources else None
         ctx["sections"] = build_sections(tpl, sections, footnotes, marks)
         ctx["sources"] = source_values(tpl, sources or {}, footnotes)
         env = template_environment()

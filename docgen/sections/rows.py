@@ -15,6 +15,7 @@ from docgen.llm.base import Generator, Request
 from docgen.llm.prompt import build_row_prompt
 from docgen.llm.schedule import Steps
 from docgen.model import DocumentJob, RunOptions, SectionResult
+from docgen.refs.retrieve import RowSources
 from docgen.sections.choice import pick_choice
 from docgen.sections.document import params_for
 from docgen.sections.jsonreply import json_steps
@@ -32,6 +33,7 @@ def row_section_steps(job: DocumentJob, context: MutableMapping[str, Any], gener
     results = []
     specs = [s for s in job.template.sections if s.per_row]
     rows = context["rows"]
+    refs = RowSources.for_job(job, specs, generator, options)  # per-row sections written from references
     for si, section in enumerate(specs):
         start = time.perf_counter()
         tokens = prompt_tokens = 0
@@ -44,6 +46,10 @@ def row_section_steps(job: DocumentJob, context: MutableMapping[str, Any], gener
                 row_ctx = {**context, "row": rows[ri], "row_number": job.dataset.row_numbers[ri]}
                 record = f"row {job.dataset.row_numbers[ri]} of {job.dataset.path.name}"
                 prompt = build_row_prompt(job.template, section, row_ctx, generator, record=record)
+                if refs is not None and refs.applies_to(section):
+                    chosen = refs.select(section, row_ctx, record, prompt.prompt_tokens)
+                    prompt = build_row_prompt(job.template, section, row_ctx, generator, record=record,
+                                              sources=chosen.block)
                 batch.append((ri, record, prompt))
             if section.format == "json":
                 replies = yield from json_steps([(section, p.messages, params, rec) for _ri, rec, p in batch])
@@ -60,8 +66,11 @@ def row_section_steps(job: DocumentJob, context: MutableMapping[str, Any], gener
                 prompt_tokens += gen.prompt_tokens
                 progress.emit("token", section_id=section.id, section=ri, sections=len(rows),
                               text=f"{record}: {value}\n", tokens=tokens)
+        written_from = refs is not None and refs.applies_to(section)
         results.append(SectionResult(section.id, "", tokens, prompt_tokens, time.perf_counter() - start, params,
-                                     cached=cached and bool(rows)))
+                                     cached=cached and bool(rows),
+                                     sources_note=refs.note(section) if written_from else "",
+                                     warnings=refs.scope.problems if written_from else ()))
     return results
 
 

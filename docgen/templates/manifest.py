@@ -162,7 +162,7 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                 "query": _STR,
                 "passages": {"type": "integer", "minimum": 1, "maximum": 20},
                 "max_tokens": {"type": "integer", "minimum": 50, "maximum": 32768},
-                "citations": {"enum": ["footnotes", "none"]},
+                "citations": {"enum": ["footnotes", "list", "none"]},
                 "unsupported": {"enum": ["mark", "remove"]},
             },
         },
