@@ -185,6 +185,19 @@ def test_remove_takes_out_a_deadline_and_a_wrong_product_term_and_keeps_the_true
     assert not any("'48' is not in the data" in w for w in section.warnings)  # its sentence is gone
 
 
+def test_a_sentence_restating_the_cited_clause_is_kept_not_taken_for_an_echo(tmp_path):
+    # the reference passages are in the prompt; restating the clause a reply cites is what a reply should do
+    job = letter_job(tmp_path, "My DVD player has a fault after 3 months, it does not play discs")
+    clause = "If a product develops a fault during the warranty period, we repair it free of charge"
+    out = tmp_path / "out" / "reply.docx"
+    result = generate(job, FakeGenerator(lambda m: f"We are sorry your player stopped working.\n\n{clause} [3]."),
+                      out)
+    (section,) = result.sections
+    assert section.sources[2].label.startswith("Warranty terms.docx, §3 What we will do")
+    assert not section.dropped and not section.marks
+    assert any(p.text.startswith(clause) for p in Document(out).paragraphs)
+
+
 def test_sources_list_style_numbers_citations_through_the_document_and_lists_them_at_the_end(tmp_path):
     import dataclasses
 
@@ -232,7 +245,8 @@ def test_policy_marks_cited_uncited_unsupported():
             "You can also have a full refund [1]. You may return it within 30 days. We will add a $20 voucher.")
     marks = policy_marks(text, SOURCES, ["It stopped after 3 months"])
     got = [(m.kind, m.claim) for m in marks]
-    assert got == [("policy", "refund"), ("uncited", "30 days"), ("policy", "$20, voucher")]
+    # "refund" is in [2], not the cited [1]: a wrong citation (the sentence is true), not a false promise
+    assert got == [("citation", "refund"), ("uncited", "30 days"), ("policy", "$20, voucher")]
     assert "[2]" in marks[0].message  # the source that does say it
     assert text[marks[1].start:marks[1].end] == "You may return it within 30 days."
 

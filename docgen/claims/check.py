@@ -39,7 +39,8 @@
     A sentence copied from the section's instruction or the system prompt (at least 4 content words, 70 %
     of them the instruction's, e.g. "One paragraph on the overall mood with counts, followed by a bullet
     list"), or from the prompt's data lines (80 % of its words in 4-word runs of the prompt, at least 3
-    words: "Details: Restaurant: Bryant Bistro").
+    words: "Details: Restaurant: Bryant Bistro"). The reference passages in the prompt are not data lines: a
+    sentence restating the policy clause it cites is checked as a claim, not taken for an echo.
 ``commitment`` (when :attr:`Sources.offers` is set: rows templates)
     An offer the template's fields do not make: refund, replacement, discount, voucher, credit,
     compensation, repair, upgrade, free/complimentary, a deadline (``within 24 hours``, ``by Friday``), or
@@ -535,6 +536,10 @@ def check_text(text: str, sources: Sources) -> list[Mark]:
         return []
     entities = sources.facts.entity_values() if sources.facts else {}
     grams = _prompt_grams(sources.prompt) if sources.prompt else set()
+    if grams and sources.passages:
+        # a reference passage in the prompt is evidence, not scaffolding: a reply that restates the policy
+        # clause it cites ("we repair it free of charge [3]") is not a copy of the prompt's data lines
+        grams -= set().union(*(_prompt_grams(p.text) for p in sources.passages))
     marks: list[Mark] = []
     for s in sentence_spans(text):
         found: list[Mark] = []

@@ -280,7 +280,7 @@ _KIND_WORDS = {"unsupported": "figure(s) not found in the data", "misattributed"
                "name": "invented name(s)", "echo": "echo(es) of the prompt", "markup": "chat markup",
                "placeholder": "placeholder(s)", "commitment": "promise(s) the template does not make",
                "empty": "empty section(s)", "policy": "promise(s) no source supports",
-               "uncited": "policy term(s) without their source", "citation": "citation(s) of a source not given"}
+               "uncited": "policy term(s) without their source", "citation": "citation(s) of the wrong source"}
 
 
 def print_cut(report: Any, file: Any) -> None:

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -172,6 +173,26 @@ def sources_block(sources: Sequence[Source], note: str = "") -> str:
     if note:
         lines.append(f"({note})")
     return "\n".join(lines)
+
+
+_SOURCE_LINE = re.compile(r"^\[\d+\] ")
+
+
+def without_sources(prompt: str) -> str:
+    """``prompt`` (messages' text) with the passage text of its sources blocks (:func:`sources_block`) left
+    out: the header and each ``[n] label:`` stay, so a reply that copies the numbered list is still a copy of
+    the prompt. The cleanup's echo rule compares a reply with this: restating the policy clause a reply cites
+    is not copying the prompt's data lines. (A label with a colon of its own is cut at that colon.)"""
+    out, inside = [], False
+    for line in prompt.splitlines():
+        if line.startswith(SOURCES_HEADER):
+            inside = True
+        elif inside and _SOURCE_LINE.match(line):
+            line = line.split(":", 1)[0] + ":"
+        else:
+            inside = False
+        out.append(line)
+    return "\n".join(out)
 
 
 def _user_message(template: TemplateSpec, context: Mapping[str, Any], section: SectionSpec, instruction: str,

@@ -14,12 +14,16 @@ For each sentence of a section written from sources (:func:`policy_marks`), leav
 data itself states (the customer's "after 3 months" is their fact, not our promise):
 
 - it cites ``[n]`` and every term is in a cited source: fine;
-- it cites, but a term is in none of the cited sources: ``unsupported``, with what the sources say instead;
+- it cites, but a term is in none of the cited sources: ``citation`` when another source given says it (the
+  message names it), else ``policy``, with what the cited sources say instead;
 - it cites no source: ``uncited`` when the sources do say it (the message names which to cite), else
   ``policy`` (a promise no source makes);
 - a term the sources do state, but for something else: ``policy`` (:func:`scope_conflict`: "a 12-month
   warranty on our TVs" when the source says 12 months for DVD players and 24 months for TVs);
 - it cites a number the section was not given: ``citation``.
+
+A ``citation`` mark is a wrong reference, not a false promise: ``[references] unsupported = "remove"`` keeps
+its sentence (with its comment).
 
 Each problem is a :class:`docgen.model.Mark` anchored on its sentence, like the claim check's other marks
 (:mod:`docgen.claims`, which calls this for the passage evidence). Pure Python, no heavy imports.
@@ -255,7 +259,8 @@ def policy_marks(text: str, sources: Sequence[Source], data_texts: Iterable[str]
                 hint = (f" Source {_where(elsewhere[0])} says it: cite that one." if elsewhere else
                         f" The cited source says: {', '.join(same_kind)}." if same_kind else
                         " Check the promise against the policy.")
-                marks.append(Mark("policy", sentence, start, end, term.text,
+                # the term is in another source the section was given: a wrong citation, not a false promise
+                marks.append(Mark("citation" if elsewhere else "policy", sentence, start, end, term.text,
                                   f"'{term.text}' is not in the cited source"
                                   f"{'s' if len(cited) > 1 else ''} ({', '.join(f'[{n}]' for n in cited)}).{hint}",
                                   (elsewhere[0] if elsewhere else given[cited[0]]).text))

@@ -41,7 +41,7 @@ _KIND_TITLE = {
     "echo": "Copied from the instructions", "markup": "Chat markup", "placeholder": "Gap to fill in",
     "commitment": "Promise the template does not make", "empty": "Section empty",
     # the reference check's own kinds (docgen.refs.evidence)
-    "policy": "Promise no source supports", "uncited": "Policy term without its source", "citation": "Citation of a source the section was not given",
+    "policy": "Promise no source supports", "uncited": "Policy term without its source", "citation": "Wrong source cited",
 }
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from docgen.facts import FactSheet
 from docgen.llm.base import Generation, Request
 from docgen.llm.cleanup import MIN_WORDS, Cleaned, clean_text, too_short
-from docgen.llm.prompt import SectionPrompt
+from docgen.llm.prompt import SectionPrompt, without_sources
 from docgen.llm.schedule import Steps, ask
 from docgen.model import DocumentJob, GenerationParams, Mark, RunOptions, SectionResult, SectionSpec
 from docgen.sections.choice import pick_choice
@@ -101,7 +101,7 @@ def section_steps(job: DocumentJob, prompt: SectionPrompt, options: RunOptions, 
                              warnings=warnings, cached=gen.cached)
 
     k = candidates_for(job, options)
-    source = "\n".join(m.content for m in prompt.messages)
+    source = without_sources("\n".join(m.content for m in prompt.messages))  # a cited clause is not an echo
     drawn: list[Candidate] = []
 
     def request(i: int) -> Request:
