@@ -46,6 +46,7 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from docgen.errors import MissingValues, RenderError, TemplateError
+from docgen.jinja import compiled
 from docgen.model import ChartSpec
 
 NS_C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
@@ -651,7 +652,7 @@ def bind_charts(document, specs: Sequence[ChartSpec], context: Mapping[str, Any]
             import jinja2
 
             try:
-                title = env.from_string(spec.title).render(**context)
+                title = compiled(env, spec.title).render(**context)
             except jinja2.TemplateError as exc:
                 raise TemplateError(f"{what}: its title \"{spec.title}\" does not render: {exc}.") from exc
         try:
