@@ -481,6 +481,34 @@ def render_document(
         out_path = Path(out_path)
         prepare_folder(out_path.parent)
     tpl = open_template(docx_path)
+    try:
+        return _render(tpl, docx_path, context, sections, out_path, provenance, record, charts, dataset,
+                       strict_images, warnings, sources, marks, citations)
+    finally:
+        release(tpl)
+
+
+def release(tpl: DocgenTemplate) -> None:
+    """Free ``tpl``'s document now: python-docx's package and parts refer to each other (relationships, cached
+    properties), so without this their XML trees (megabytes per document: styles, numbering, body) wait for
+    Python's next full cycle collection, and a batch's resident memory grows by each document's trees until
+    then. ``tpl`` cannot be used afterwards."""
+    document = getattr(tpl, "docx", None)
+    if document is None:
+        return
+    try:
+        package = document.part.package
+        parts = list(package.iter_parts())
+    except Exception:  # pragma: no cover - a half-opened document: nothing cached yet
+        return
+    for holder in (package, *parts):
+        holder.__dict__.clear()
+    document.__dict__.clear()
+    tpl.docx = None
+
+
+def _render(tpl, docx_path, context, sections, out_path, provenance, record, charts, dataset, strict_images,
+            warnings, sources, marks, citations) -> Path | None:
     ctx = sanitize_value(dict(context))
     notes: list[str] = [] if warnings is None else warnings
     try:
