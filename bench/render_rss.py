@@ -160,7 +160,7 @@ def child_batch(rows: int) -> None:
 
 def batch_rss(reps: int, quick: bool, add: Callable[[tuple], None]) -> None:
     """Append the batch-memory row (module docstring) through ``add``."""
-    small, large = (10, 40) if quick else (100, 1000)
+    small, large = (4, 8) if quick else (100, 1000)
 
     def child(rows: int) -> Callable[[], dict]:
         def run() -> dict:
