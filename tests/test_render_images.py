@@ -202,13 +202,26 @@ def test_real_pictures_from_a_word_document(tmp_path, realdata):
 
 
 def test_prepare_picture_refuses_decompression_bombs(tmp_path):
-    from docgen.render.images import MAX_PIXELS, UnreadableImage
+    from docgen import limits
+    from docgen.render.images import UnreadableImage
 
-    side = int(MAX_PIXELS ** 0.5) + 10
+    side = int(limits.DEFAULTS.image_pixels ** 0.5) + 10
     buf = io.BytesIO()
     Image.new("1", (side, side)).save(buf, "PNG")
     with pytest.raises(UnreadableImage, match="more (pixels )?than docgen reads"):
         prepare_picture(buf.getvalue(), "huge.png")
+
+
+def test_picture_bounds_come_from_limits(tmp_path, monkeypatch):
+    from docgen.render.images import UnreadableImage
+
+    buf = io.BytesIO()
+    Image.new("RGB", (200, 200), "red").save(buf, "PNG")
+    prepare_picture(buf.getvalue(), "ok.png")
+    monkeypatch.setenv("DOCGEN_LIMIT_IMAGE_PIXELS", "10000")
+    with pytest.raises(UnreadableImage, match="200 x 200 pixels.*10,000 pixels; raise it with the environment "
+                                              "variable DOCGEN_LIMIT_IMAGE_PIXELS"):
+        prepare_picture(buf.getvalue(), "big.png")
 
 
 @pytest.mark.slow

@@ -57,7 +57,7 @@ import jinja2
 import jinja2.meta
 
 from docgen.errors import ContextOverflow, MissingValues
-from docgen.jinja import make_environment
+from docgen.jinja import compiled, make_environment
 from docgen.llm.base import Generator, Message
 from docgen.model import SectionSpec, Source, TemplateSpec
 
@@ -98,7 +98,7 @@ def render_text(source: str, context: Mapping[str, Any], *, what: str, record: s
     Raises MissingValues naming ``what`` (e.g. "section 'summary' prompt"), the missing name and the record.
     """
     try:
-        return _env.from_string(source).render(**context)
+        return compiled(_env, source).render(**context)
     except jinja2.UndefinedError as exc:
         where = f" for {record}" if record else ""
         known = ", ".join(sorted(k for k in context if not k.startswith("_")))

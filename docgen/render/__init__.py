@@ -5,6 +5,8 @@ Public API (imported lazily, so ``import docgen.render`` does not load python-do
 - :func:`render_document` - fill a template.docx with values and model-written sections, write it atomically
   (:mod:`.docx_template`; Markdown -> Word in :mod:`.markdown`, lists in :mod:`.numbering`, errors in
   :mod:`.errors_map`, temp file + rename in :mod:`.atomic`, provenance in :mod:`.properties`);
+- :func:`rehearse_document` - evaluate every tag of a template with placeholder sections, writing nothing (the
+  rehearsal before the model runs; :mod:`.rehearsal`);
 - :func:`inspect_template` -> :class:`TemplateInspection` - tags, variables and problems of a template.docx
   (backs ``docgen templates check``);
 - :func:`read_back` -> :class:`ReadBack` (a list of :data:`Block` plus header/footer texts and properties) -
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from docgen.render.inspect import TemplateInspection, inspect_template
     from docgen.render.pdf import convert_to_pdf, pdf_available
     from docgen.render.properties import read_provenance
+    from docgen.render.rehearsal import rehearse_document
     from docgen.render.readback import Block, Heading, ListItem, Paragraph, ReadBack, Run, Table, read_back
     from docgen.render.sanitize import sanitize_text, sanitize_value
 
@@ -48,6 +51,7 @@ _WHERE = {
     "PictureReadBack": "images",
     "read_pictures": "images",
     "render_document": "docx_template",
+    "rehearse_document": "rehearsal",
     "convert_to_pdf": "pdf",
     "pdf_available": "pdf",
     "TemplateInspection": "inspect",
@@ -86,6 +90,7 @@ __all__ = [
     "read_charts",
     "read_pictures",
     "read_provenance",
+    "rehearse_document",
     "render_document",
     "sanitize_text",
     "sanitize_value",

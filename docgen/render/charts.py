@@ -45,7 +45,9 @@ from docx.opc.part import Part
 from docx.oxml.ns import qn
 from lxml import etree
 
+from docgen import limits
 from docgen.errors import MissingValues, RenderError, TemplateError
+from docgen.jinja import compiled
 from docgen.model import ChartSpec
 
 NS_C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
@@ -62,9 +64,8 @@ _NS = {"c": NS_C, "a": NS_A, "r": NS_R, "wp": NS_WP}
 KINDS = ("bar", "column", "line", "area", "pie", "doughnut", "scatter", "radar")
 #: ``stacked``: False (clustered / side by side), True (stacked), "percent" (stacked to 100 %).
 STACKING = (False, True, "percent")
-#: Most points one series may have. A chart of more points is unreadable on a page and slow to open in Word;
-#: 5,000 covers a daily series over 13 years.
-MAX_POINTS = 5000
+# Most points one series may have: docgen.limits' chart_points (5,000: a daily series over 13 years; more is
+# unreadable on a page and slow to open in Word).
 #: Office's default theme accents (accent1..accent6), used by the picture fallback so it looks like the
 #: native chart would.
 OFFICE_COLORS = ("#4472C4", "#ED7D31", "#A5A5A5", "#FFC000", "#5B9BD5", "#70AD47")
@@ -205,9 +206,11 @@ def chart_values(data: Any, *, categories: str | None, series: Sequence[str], se
         raise TemplateError(f"{what}: categories is missing: name the column whose values label the bars, slices or "
                             "points (e.g. categories = \"Region\").")
     records = list(data)
-    if len(records) > MAX_POINTS:
-        raise TemplateError(f"{what}: {len(records):,} points is more than a chart can show ({MAX_POINTS:,}). Bind "
-                            "an aggregate with group_by, or a limit, instead of the rows.")
+    bound = limits.current()
+    if len(records) > bound.chart_points:
+        raise TemplateError(f"{what}: {len(records):,} points is more than a chart can show "
+                            f"({limits.describe('chart_points', bound)}). Bind an aggregate with group_by, or a "
+                            "limit, instead of the rows.")
     for i, r in enumerate(records):
         if not isinstance(r, Mapping):
             raise TemplateError(f"{what}: item {i + 1} of its data is {type(r).__name__}, not a record.")
@@ -651,7 +654,7 @@ def bind_charts(document, specs: Sequence[ChartSpec], context: Mapping[str, Any]
             import jinja2
 
             try:
-                title = env.from_string(spec.title).render(**context)
+                title = compiled(env, spec.title).render(**context)
             except jinja2.TemplateError as exc:
                 raise TemplateError(f"{what}: its title \"{spec.title}\" does not render: {exc}.") from exc
         try:
@@ -1082,7 +1085,7 @@ def read_charts(source: Path | str | Any) -> list[ChartReadBack]:
 
 
 __all__ = [
-    "KINDS", "MAX_POINTS", "STACKING", "ChartReadBack", "ChartRef", "ChartValues", "Series", "SeriesReadBack",
+    "KINDS", "STACKING", "ChartReadBack", "ChartRef", "ChartValues", "Series", "SeriesReadBack",
     "add_chart_part", "bind_charts", "chart_inline_xml", "chart_picture", "chart_pictures", "chart_problems",
     "chart_values", "chart_xml", "fill_chart_part", "find_charts", "insert_chart", "read_charts", "rewrite_chart_xml", "select_chart",
     "set_title", "title_text",

@@ -45,7 +45,7 @@ from lxml import etree
 from markupsafe import Markup
 
 from docgen.errors import DocgenError, RenderError, TemplateError, TemplateNotFound
-from docgen.jinja import make_environment
+from docgen.jinja import compiled, make_environment
 from docgen.model import ChartSpec, Dataset, Mark
 from docgen.render import errors_map
 from docgen.render.images import ImageSource, as_block, as_run
@@ -60,7 +60,7 @@ from docgen.render.package import word_package
 from docgen.render.paragraphs import blank_lines_to_paragraphs
 from docgen.render.parts import paragraph_texts, part_element, tag_parts
 from docgen.render.properties import set_provenance
-from docgen.render.reproducible import normalized_zip
+from docgen.render.reproducible import package_bytes
 from docgen.render.sanitize import sanitize_text, sanitize_value
 from docgen.render.split_tags import join_split_tags
 from docgen.sandbox import render_budget
@@ -81,6 +81,12 @@ def stamp_paragraphs(xml: str) -> str:
     """Add ``docgen-p="N"`` to every ``<w:p`` (N = 1, 2, ... in document order); see :mod:`.errors_map`."""
     counter = iter(range(1, 1 << 30))
     return _PARA_ANY.sub(lambda m: f'<w:p docgen-p="{next(counter)}"{m.group(1)}', xml)
+
+
+def jinja_source(patched_xml: str) -> str:
+    """The Jinja source docxtpl renders for a patched part: a line break before every paragraph (so Jinja's line
+    numbers count paragraphs, which error messages use)."""
+    return re.sub(r"<w:p([ >])", r"\n<w:p\1", patched_xml)
 
 
 class SectionText(str):
@@ -139,12 +145,6 @@ class DocgenTemplate(DocxTemplate):
         index = len(props) - 1
         return _RUN_TAG.sub(lambda t: "{{r (%s)|docgen_run(%d) }}" % (t.group(1), index), run)
 
-    def run_filter(self, value: Any, index: int = -1) -> Markup:
-        """Filter ``docgen_run`` for ``{{r ... }}``: the value as one run with the tag's run formatting."""
-        props = getattr(self, "run_props", [])
-        rpr = props[index] if 0 <= index < len(props) else ""
-        return run_filter(value, rpr)
-
     def resolve_listing(self, xml):  # noqa: D102 - docxtpl hook: a blank line in a value starts a new paragraph
         return super().resolve_listing(blank_lines_to_paragraphs(xml))
 
@@ -154,12 +154,17 @@ class DocgenTemplate(DocxTemplate):
         self._labels = {id(r.part): r for r in tag_parts(self.docx)}
 
     def render_xml_part(self, src_xml, part, context, jinja_env=None):  # noqa: D102 - docxtpl hook
+        # docxtpl's render_xml_part, with the part's Jinja template compiled once per batch (docgen.jinja.compiled:
+        # every document of a batch has the same parts) instead of once per document
         try:
-            dst = super().render_xml_part(src_xml, part, context, jinja_env)
+            self.current_rendering_part = part
+            dst = compiled(jinja_env or _shared_env(True), jinja_source(src_xml)).render(context)
         except Exception as exc:
             self.failure = (exc, *self._locate(exc, src_xml, part))
             raise
-        return _STAMP_ATTR.sub("", dst)
+        dst = re.sub(r"\n<w:p([ >])", r"<w:p\1", dst)
+        dst = dst.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        return _STAMP_ATTR.sub("", self.resolve_listing(dst))
 
     def fix_tables(self, xml):  # noqa: D102 - docxtpl hook
         # docxtpl 0.20.2 crashes on a w:tbl without w:tblGrid (real Word files have them, e.g. invoice2013.docx):
@@ -188,8 +193,23 @@ class DocgenTemplate(DocxTemplate):
                 part._blob = xml.encode("utf-8")
 
     def render_properties(self, context, jinja_env=None):  # noqa: D102 - docxtpl hook
-        # core properties are plain text: render them without XML autoescaping (docxtpl would give "&amp;")
-        super().render_properties(context, make_environment(autoescape=False))
+        # core properties are plain text: render them without XML autoescaping (docxtpl would give "&amp;");
+        # the same string attributes docxtpl renders, each compiled once (docgen.jinja.compiled)
+        env = _shared_env(False)
+        core = self.docx.core_properties
+        for prop in ("author", "comments", "identifier", "language", "subject", "title"):
+            setattr(core, prop, compiled(env, getattr(core, prop)).render(context))
+
+    def save(self, filename, *args, **kwargs) -> None:  # noqa: D102 - docxtpl API
+        # docxtpl's save (python-docx's zip, with the time of day in every entry) and then normalized_zip would
+        # compress every part twice; this writes the reproducible package in one pass (.reproducible)
+        self.pre_processing()  # docxtpl's replace_pic; docgen's renders use none of docxtpl's replacements
+        data = package_bytes(self.docx.part.package)
+        if hasattr(filename, "write"):
+            filename.write(data)
+        else:
+            Path(filename).write_bytes(data)
+        self.is_saved = True
 
     def _locate(self, exc: BaseException, src_xml: str, part) -> tuple[errors_map.Location, list[str]]:
         ref = self._labels.get(id(part))
@@ -233,12 +253,39 @@ def run_filter(value: Any, rpr: str = "") -> Markup:
     return Markup('<w:r>%s<w:t xml:space="preserve">%s</w:t></w:r>') % (Markup(rpr), text)
 
 
+#: render-context key holding the rendering template's run properties for ``docgen_run`` (see :func:`_run_in`)
+RUN_PROPS = "_docgen_run_props"
+
+
+@jinja2.pass_context
+def _run_in(context, value: Any, index: int = -1) -> Markup:
+    """Filter ``docgen_run`` of the shared environment: :func:`run_filter` with the run properties the
+    rendering template recorded for tag ``index`` (context key :data:`RUN_PROPS`)."""
+    props = context.get(RUN_PROPS) or ()
+    return run_filter(value, props[index] if 0 <= index < len(props) else "")
+
+
 def template_environment():
     """docgen's sandboxed, strict, autoescaping environment (:func:`docgen.jinja.make_environment`) plus the
-    ``docgen_block`` filter that ``{{p }}`` tags are rewritten to use."""
+    ``docgen_block`` filter that ``{{p }}`` tags are rewritten to use and ``docgen_run`` for ``{{r }}`` (its
+    run properties come from the render context, :data:`RUN_PROPS`)."""
     env = make_environment(autoescape=True)
     env.filters["docgen_block"] = block_filter
-    env.filters["docgen_run"] = lambda value, index=-1: run_filter(value)
+    env.filters["docgen_run"] = _run_in
+    return env
+
+
+_SHARED: dict[bool, Any] = {}
+
+
+def _shared_env(autoescape: bool):
+    """One environment per process for rendering template.docx (autoescape, :func:`template_environment`)
+    and its plain-text parts (core properties, chart titles), so its compiled parts are reused across
+    documents (:func:`docgen.jinja.compiled`). Nothing per document lives in it: ``chart``, ``image`` and the
+    run properties come with each render's context."""
+    env = _SHARED.get(autoescape)
+    if env is None:
+        env = _SHARED[autoescape] = template_environment() if autoescape else make_environment(autoescape=False)
     return env
 
 
@@ -391,7 +438,7 @@ def render_document(
     docx_path: Path,
     context: dict[str, Any],
     sections: Mapping[str, tuple[str, str]],
-    out_path: Path,
+    out_path: Path | None,
     *,
     provenance: Mapping[str, str] | None = None,
     record: str | None = None,
@@ -402,7 +449,7 @@ def render_document(
     sources: Mapping[str, Sequence[Any]] | None = None,
     marks: Mapping[str, Sequence[Mark]] | None = None,
     citations: str = "footnotes",
-) -> Path:
+) -> Path | None:
     """Render template ``docx_path`` with ``context`` and ``sections`` and write ``out_path`` atomically.
 
     Shapes: ``context`` holds plain values (str/int/float/date/None, dicts and lists of them: fields, ``rows``,
@@ -427,29 +474,60 @@ def render_document(
     TemplateSyntaxError (part + paragraph + text), MissingValues (tag, record, closest names), RenderError
     (output folder/file not writable, anything else failing while rendering). Nothing is left at
     ``out_path`` or in its folder when an error is raised (except a pre-existing file, untouched).
-    Returns ``out_path``.
+    Returns ``out_path``. ``out_path=None`` renders in memory only and writes nothing (the rehearsal of
+    :func:`docgen.pipeline.rehearse`: the same errors, no folder, no zip, no fsync); it returns None.
     """
-    out_path = Path(out_path)
-    prepare_folder(out_path.parent)
+    if out_path is not None:
+        out_path = Path(out_path)
+        prepare_folder(out_path.parent)
     tpl = open_template(docx_path)
+    try:
+        return _render(tpl, docx_path, context, sections, out_path, provenance, record, charts, dataset,
+                       strict_images, warnings, sources, marks, citations)
+    finally:
+        release(tpl)
+
+
+def release(tpl: DocgenTemplate) -> None:
+    """Free ``tpl``'s document now: python-docx's package and parts refer to each other (relationships, cached
+    properties), so without this their XML trees (megabytes per document: styles, numbering, body) wait for
+    Python's next full cycle collection, and a batch's resident memory grows by each document's trees until
+    then. ``tpl`` cannot be used afterwards."""
+    document = getattr(tpl, "docx", None)
+    if document is None:
+        return
+    try:
+        package = document.part.package
+        parts = list(package.iter_parts())
+    except Exception:  # pragma: no cover - a half-opened document: nothing cached yet
+        return
+    for holder in (package, *parts):
+        holder.__dict__.clear()
+    document.__dict__.clear()
+    tpl.docx = None
+
+
+def _render(tpl, docx_path, context, sections, out_path, provenance, record, charts, dataset, strict_images,
+            warnings, sources, marks, citations) -> Path | None:
     ctx = sanitize_value(dict(context))
     notes: list[str] = [] if warnings is None else warnings
     try:
         footnotes = (SourcesList if citations == "list" else Footnotes)(tpl.get_docx(), sources) if sources else None
         ctx["sections"] = build_sections(tpl, sections, footnotes, marks)
         ctx["sources"] = source_values(tpl, sources or {}, footnotes)
-        env = template_environment()
-        env.filters["docgen_run"] = tpl.run_filter
-        chart_tag = _media_functions(env, tpl, ctx, dataset, strict_images, notes, record)
+        tpl.run_props = []  # filled while docxtpl patches the parts, read by docgen_run through the context
+        chart_tag, image_tag = _media_functions(tpl, ctx, dataset, strict_images, notes, record)
+        # a value named chart or image in the data wins over the tag function, as an environment global would
+        render_ctx = {"chart": chart_tag, "image": image_tag, **ctx, RUN_PROPS: tpl.run_props}
         with render_budget():  # one time and output budget for all parts (docgen.limits)
-            tpl.render(ctx, env, autoescape=True)
+            tpl.render(render_ctx, _shared_env(True), autoescape=True)
         if footnotes is not None:
             footnotes.write()
         chart_tag.replace_unsupported(tpl.docx)
         if charts:
             from docgen.render.charts import bind_charts
 
-            bind_charts(tpl.docx, charts, ctx, make_environment(autoescape=False))
+            bind_charts(tpl.docx, charts, ctx, _shared_env(False))
         finish_document(tpl.docx)
     except DocgenError:
         raise
@@ -462,6 +540,8 @@ def render_document(
     except Exception as exc:
         loc = _failure_loc(tpl, exc, default=None)
         raise errors_map.other_error(exc, loc, docx_path) from exc
+    if out_path is None:  # a rehearsal (docgen.pipeline.rehearse): everything that can fail has run
+        return None
     try:
         set_provenance(tpl.docx, provenance,
                        ctx.get("template") if isinstance(ctx.get("template"), Mapping) else None)
@@ -476,27 +556,24 @@ def render_document(
         raise RenderError(f"Writing {out_path} failed: {type(exc).__name__}: {exc}. Nothing was written.") from exc
 
 
-def _media_functions(env, tpl: DocgenTemplate, ctx: Mapping[str, Any], dataset: Dataset | None, strict: bool,
+def _media_functions(tpl: DocgenTemplate, ctx: Mapping[str, Any], dataset: Dataset | None, strict: bool,
                      warnings: list[str], record: str | None):
-    """Put ``chart`` and ``image`` (:data:`TAG_FUNCTIONS`) into ``env``, bound to ``tpl``; returns the chart tag
-    (it replaces charts Word cannot hold after rendering)."""
+    """``chart`` and ``image`` (:data:`TAG_FUNCTIONS`) bound to ``tpl``, for the render context: (chart tag,
+    image tag); the chart tag replaces charts Word cannot hold after rendering."""
     from docgen.render.chart_tag import ChartTag
     from docgen.render.images import ImageTag
 
     source = ImageSource(dataset.path.parent if dataset is not None else None,
                          dataset.path.name if dataset is not None else "",
                          dataset.row_numbers if dataset is not None else (), strict)
-    chart_tag = ChartTag(tpl)
-    env.globals["chart"] = chart_tag
-    env.globals["image"] = ImageTag(tpl, source, ctx, warnings, record=record)
-    return chart_tag
+    return ChartTag(tpl), ImageTag(tpl, source, ctx, warnings, record=record)
 
 
 def docx_bytes(tpl: DocgenTemplate) -> bytes:
-    """The rendered document as .docx bytes, with fixed zip metadata (:mod:`.reproducible`)."""
+    """The rendered document as .docx bytes, with fixed zip metadata (:mod:`.reproducible`), compressed once."""
     buffer = io.BytesIO()
     tpl.save(buffer)
-    return normalized_zip(buffer.getvalue())
+    return buffer.getvalue()
 
 
 def _failure(tpl: DocgenTemplate, exc: BaseException):

@@ -46,6 +46,7 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
+from docgen import limits
 from docgen.errors import DataError, TemplateError
 
 EMU_PER_INCH = 914400
@@ -55,8 +56,6 @@ PRINT_DPI = 300
 #: width of a picture given no size (the text width of an A4 or Letter page with Word's default margins)
 DEFAULT_MAX_WIDTH_CM = 15.0
 #: largest image file read (bytes) and largest picture decoded (pixels); beyond these the file is "unreadable"
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_PIXELS = 100_000_000
 _UNITS = {"cm": EMU_PER_CM, "mm": EMU_PER_CM / 10, "in": EMU_PER_INCH, "pt": EMU_PER_INCH / 72,
           "px": EMU_PER_INCH / 96, "emu": 1}
 _LENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(cm|mm|in|pt|px|emu)\s*$", re.I)
@@ -222,9 +221,10 @@ def prepare_picture(data: bytes, name: str, *, target_width_emu: int | None = No
         with _warnings.catch_warnings():
             _warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
-            if im.width * im.height > MAX_PIXELS:
+            bound = limits.current()
+            if im.width * im.height > bound.image_pixels:
                 raise UnreadableImage(f"it is {im.width} x {im.height} pixels, more than docgen reads "
-                                      f"({MAX_PIXELS:,} pixels); make it smaller")
+                                      f"({limits.describe('image_pixels', bound)}); make it smaller")
             im.load()
     except UnreadableImage:
         raise
@@ -337,9 +337,10 @@ class ImageTag:
             return self._fail(value, f"there is no file {path}", "image missing", text)
         if not path.is_file():
             return self._fail(value, f"{path} is a folder, not a picture", "image missing", text)
-        if size > MAX_FILE_BYTES:
-            return self._fail(value, f"{path} is {size / 2**20:.0f} MB, more than docgen reads "
-                              f"({MAX_FILE_BYTES // 2**20} MB)", "image unreadable", text)
+        bound = limits.current()
+        if size > bound.image_bytes:
+            return self._fail(value, f"{path} is {limits.human('image_bytes', size)}, more than docgen reads "
+                              f"({limits.describe('image_bytes', bound)})", "image unreadable", text)
         try:
             data = path.read_bytes()
             pic = prepare_picture(data, path.name, target_width_emu=cx, folder=path.parent)
@@ -396,7 +397,7 @@ class ImageTag:
 
 
 __all__ = [
-    "DEFAULT_MAX_WIDTH_CM", "Drawing", "ImageSource", "ImageTag", "MAX_FILE_BYTES", "MAX_PIXELS", "PRINT_DPI",
+    "DEFAULT_MAX_WIDTH_CM", "Drawing", "ImageSource", "ImageTag", "PRINT_DPI",
     "Picture", "PictureReadBack", "UnreadableImage", "as_block", "as_run", "parse_length", "picture_run", "picture_size",
     "placeholder_run", "prepare_picture", "read_pictures", "render_svg",
 ]

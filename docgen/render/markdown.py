@@ -30,6 +30,7 @@ Right-to-left and East-Asian properties are added after rendering to every part 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 from docx.enum.style import WD_STYLE_TYPE
@@ -46,8 +47,16 @@ MONOSPACE = "Courier New"
 _STRAY_STARS = re.compile(r"\*\*+")
 
 
+_parsers = threading.local()
+
+
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    # one parser per thread (parse keeps its state in its own objects): a new MarkdownIt per section made two
+    # reference cycles (the renderer's bound rules) per document for the cycle collector
+    md = getattr(_parsers, "md", None)
+    if md is None:
+        md = _parsers.md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    return md
 
 
 class StyleMap:

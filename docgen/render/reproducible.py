@@ -59,6 +59,43 @@ def normalized_zip(data: bytes, date_time: tuple[int, int, int, int, int, int] |
     return out.getvalue()
 
 
+class _FixedZip:
+    """python-docx's physical package writer interface (``write(pack_uri, blob)``, ``close()``) writing each
+    entry with the fixed metadata of :func:`normalized_zip`."""
+
+    def __init__(self, out: io.BytesIO, date_time: tuple[int, int, int, int, int, int]) -> None:
+        self._zip = zipfile.ZipFile(out, "w")
+        self._date_time = date_time
+
+    def write(self, pack_uri, blob: bytes) -> None:
+        entry = zipfile.ZipInfo(pack_uri.membername, self._date_time)
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        entry.create_system = 0
+        entry.external_attr = 0
+        self._zip.writestr(entry, blob, compresslevel=6)
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+def package_bytes(package, date_time: tuple[int, int, int, int, int, int] | None = None) -> bytes:
+    """A python-docx package (``Document.part.package``) as .docx bytes, in one pass: the same entries, order and
+    bytes as ``normalized_zip`` of python-docx's own save (which compresses every part, and
+    :func:`normalized_zip` then inflates and compresses it all again). Raises what python-docx's save raises."""
+    from docx.opc.pkgwriter import PackageWriter
+
+    out = io.BytesIO()
+    writer = _FixedZip(out, date_time or zip_date_time())
+    parts = package.parts
+    for part in parts:
+        part.before_marshal()
+    PackageWriter._write_content_types_stream(writer, parts)
+    PackageWriter._write_pkg_rels(writer, package.rels)
+    PackageWriter._write_parts(writer, parts)
+    writer.close()
+    return out.getvalue()
+
+
 def document_date(provenance: Mapping[str, str] | None) -> dt.datetime | None:
     """The created/modified date for the core properties (module docstring), naive UTC; None = leave out."""
     when = source_date()
