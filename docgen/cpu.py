@@ -1,0 +1,33 @@
+"""The machine's CPU counts, for thread and sequence defaults.
+
+llama.cpp computes on physical cores: two logical CPUs of one core (SMT, hyper-threading) share its vector
+units, so a decode given one thread per logical CPU runs no faster and often slower (llama.cpp's own default,
+``cpu_get_num_math``, is the physical core count too). psutil tells physical from logical cores on Linux,
+macOS and Windows; where it cannot (it returns None on some virtual machines and BSDs), the logical count is
+used.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def logical_cpus() -> int:
+    """Logical CPUs the OS reports (``os.cpu_count()``), at least 1."""
+    return os.cpu_count() or 1
+
+
+def physical_cores() -> int:
+    """Physical CPU cores (``psutil.cpu_count(logical=False)``), else :func:`logical_cpus`; at least 1."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil is a dependency
+        return logical_cpus()
+    try:
+        cores = psutil.cpu_count(logical=False)
+    except (OSError, RuntimeError):  # pragma: no cover - unreadable /proc or sysfs
+        cores = None
+    return cores or logical_cpus()
+
+
+__all__ = ["logical_cpus", "physical_cores"]
