@@ -345,3 +345,16 @@ def test_parallel_is_a_hidden_alias_of_jobs(tmp_path, capsys, monkeypatch):
         main(["--help"])
     shown = capsys.readouterr().out
     assert "--jobs" in shown and "--parallel" not in shown
+
+
+def test_the_cli_makes_waiting_model_threads_sleep_unless_the_user_chose(monkeypatch, capsys):
+    """OMP_WAIT_POLICY=PASSIVE before llama.cpp loads (bench/run.py --only omp: faster on a busy machine); a
+    value the user set is kept."""
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
