@@ -5,8 +5,8 @@
 Every figure is measured against its baseline in the same run, A and B interleaved (A B A B ...), and printed
 as min / median over ``--reps`` runs (the machine is shared: the minimum is the least disturbed run, the ratio
 uses medians). What else was running is printed as the load average before and after. Run it with
-``OMP_WAIT_POLICY`` unset (llama.cpp's default, spinning threads) for speed; the ``omp passive`` line measures
-what ``OMP_WAIT_POLICY=PASSIVE`` (set by the desktop app) costs, in child processes.
+``OMP_WAIT_POLICY=PASSIVE`` as the CLI and the desktop app run (:func:`docgen.cpu.sleep_waiting_threads`); the
+``omp`` lines measure PASSIVE against unset (llama.cpp's default, spinning threads) in child processes.
 
 Figures (the model is the embedded SmolLM2-135M unless ``--model``; 2 threads):
 
@@ -344,7 +344,7 @@ def per_row_choice(model: Path, reps: int, quick: bool) -> None:
     (the cost before the engine). The same labels are checked for every variant."""
     template = resolve("sentiment-report")
     data = load_dataset(template.sample_data)
-    n = 4 if quick else 32
+    n = 4 if quick else 16
     job = DocumentJob(template, data, {})
     context = base_context(job)
     section = next(s for s in template.sections if s.per_row)
