@@ -307,7 +307,7 @@ def rows_prompt_tokens(model: Path, quick: bool, work: Path) -> None:
     row keeps what it shares with the previous one). Counted in the engines (prompt tokens fed = all tokens fed
     minus generated tokens fed back), so the shared prefix's one read is included."""
     n = 2 if quick else 8
-    template, data = service_reply(quick, work, n)
+    template, data = service_reply(True, work, n)  # 16-token letters: the figure counts prompt tokens only
     out: dict[int, tuple[float, float, int]] = {}
     for width in (1, 8):
         generator = LlamaCppGenerator(model, n_ctx=4096, n_threads=2, parallel=width)
