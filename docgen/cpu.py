@@ -22,11 +22,11 @@ def sleep_waiting_threads() -> None:
     while they wait for work instead of spinning. Call it before llama.cpp is loaded (OpenMP reads the variable
     once, when the library loads); the CLI and the desktop app do, at start-up.
 
-    Measured by ``bench/run.py --only omp`` (child processes, interleaved, 2 cores; notes in issue #8): with
-    other programs busy on the cores (load 6-8), PASSIVE gave 2.4x the decode and 1.7x the prompt-reading
-    tokens/s of spinning threads, which fight the other programs and each other for the cores; on an idle
-    machine spinning was faster by up to 1 / 0.80. A user's PC is rarely idle, so PASSIVE is the default;
-    ``OMP_WAIT_POLICY=ACTIVE`` in the environment restores spinning."""
+    Measured by ``bench/run.py --only omp`` (child processes, interleaved, 2 cores, issue #8's notes): with
+    other programs busy on the cores (load 5-8), PASSIVE gave 5.8x the decode and 1.6x the prompt-reading
+    tokens/s (medians of 2; 2.4x / 1.7x in a single earlier run) of spinning threads, which fight the other
+    programs for the cores; on an idle machine one single run gave PASSIVE 0.80x the decode. A user's PC is
+    rarely idle, so PASSIVE is the default; ``OMP_WAIT_POLICY=ACTIVE`` in the environment restores spinning."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
