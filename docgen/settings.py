@@ -26,6 +26,7 @@ from typing import Any
 import tomli_w
 
 from docgen import paths
+from docgen.cpu import physical_cores
 from docgen.errors import DocgenError, PolicyError
 from docgen.files import atomic_write_text
 
@@ -44,6 +45,10 @@ POLICY_ONLY = frozenset({"allowed_backends", "allow_remote", "allow_downloads"})
 SECRET_KEYS = frozenset({"server_api_key"})
 #: Environment variable holding the inference server's API key when neither settings nor policy set one.
 API_KEY_ENV = "DOCGEN_SERVER_API_KEY"
+#: The most threads ``threads = 0`` gives llama.cpp: a CPU decode is bound by memory bandwidth, which a few
+#: cores saturate, and threads beyond that only add synchronisation (llama.cpp's own guidance; not measurable
+#: on the 2-core machine bench/run.py ran on). Set ``threads`` to go past it.
+MAX_AUTO_THREADS = 8
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,8 @@ class Settings:
 
     - ``model_path``: a GGUF file, or a folder (its first ``*.gguf`` by name); empty means "discover"
       (see :func:`docgen.llm.discovery.find_model`).
-    - ``threads``: llama.cpp threads; 0 means the number of physical cores (``os.cpu_count()`` capped at 8:
-      beyond the memory-bandwidth limit more threads only slow a CPU decode down).
+    - ``threads``: llama.cpp threads (generation and prompt reading); 0 means the number of physical cores
+      (psutil; logical CPUs of one core share its units), capped at :data:`MAX_AUTO_THREADS`.
     - ``n_ctx``: context window in tokens; 4096 covers the bundled templates with SmolLM2 (trained at 8192).
     - ``temperature``/``seed``: defaults for sections that do not set their own.
     - ``output_dir``: where the GUI saves and batch mode writes when ``--out`` is not given. When the policy
@@ -110,8 +115,9 @@ class Settings:
     policy_error: str = field(default="", compare=False)
 
     def effective_threads(self) -> int:
-        """Threads to give llama.cpp: the setting, or the machine's cores capped at 8."""
-        return self.threads if self.threads > 0 else max(1, min(8, os.cpu_count() or 1))
+        """Threads to give llama.cpp, for generation and prompt reading alike: the setting, or the machine's
+        physical cores (:func:`docgen.cpu.physical_cores`, psutil) capped at :data:`MAX_AUTO_THREADS`."""
+        return self.threads if self.threads > 0 else max(1, min(MAX_AUTO_THREADS, physical_cores()))
 
     def effective_output_dir(self) -> Path:
         """The output folder: the setting, or ``~/Documents/docgen``."""

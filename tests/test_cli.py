@@ -313,3 +313,48 @@ def test_templates_check_reports_foreign_and_tagless_documents(capsys, realdata)
     assert code == 1 and "no {{ }} tags" in out
     code, out, _ = run(capsys, "templates", "check", str(realdata / "docx" / "order_tpl.docx"))
     assert code == 0 and "customer_name" in out and "items" in out
+
+
+def test_parallel_is_a_hidden_alias_of_jobs(tmp_path, capsys, monkeypatch):
+    """Issue #8 named the flag --parallel; --jobs is the documented one. --parallel N keeps N documents in flight
+    as --jobs N does, is checked the same way, and is not listed in --help."""
+    import docgen.batch
+
+    widths = []
+    real = docgen.batch.run_batch
+
+    def spy(*args, **kwargs):
+        widths.append(kwargs["width"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(docgen.batch, "run_batch", spy)
+    data = write_csv(tmp_path / "tickets.csv", TICKETS)
+    for flag, out in (("--parallel", "a"), ("--jobs", "b")):
+        code, _, err = run(capsys, "-t", "service-reply", "-d", str(data), "-o", str(tmp_path / out),
+                           "--backend", "fake", "-q", flag, "3")
+        assert code == 0, err
+        assert len(list((tmp_path / out).glob("*.docx"))) == 3
+    assert widths == [3, 3]
+    assert [read_back(p).text for p in sorted((tmp_path / "a").glob("*.docx"))] == \
+        [read_back(p).text for p in sorted((tmp_path / "b").glob("*.docx"))]
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["-t", "service-reply", "-d", str(data), "-o", str(tmp_path / "c"), "--backend", "fake", "--parallel", "0"])
+    assert exit_.value.code == 2 and "argument --parallel: expected a whole number from 1 to 256" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = capsys.readouterr().out
+    assert "--jobs" in shown and "--parallel" not in shown
+
+
+def test_the_cli_makes_waiting_model_threads_sleep_unless_the_user_chose(monkeypatch, capsys):
+    """OMP_WAIT_POLICY=PASSIVE before llama.cpp loads (bench/run.py --only omp: faster on a busy machine); a
+    value the user set is kept."""
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"

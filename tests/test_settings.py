@@ -15,6 +15,23 @@ def test_defaults_without_files():
     assert s.effective_threads() >= 1
 
 
+def test_automatic_threads_are_the_physical_cores_capped_at_8(monkeypatch):
+    """threads = 0: one llama.cpp thread per physical core (psutil), not per logical CPU; at most 8; the
+    logical count when psutil cannot tell; a set value is kept."""
+    import psutil
+
+    counts = {True: 16, False: 4}
+    monkeypatch.setattr(psutil, "cpu_count", lambda logical=True: counts[logical])
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert Settings().effective_threads() == 4  # 4 cores with 2 hyper-threads each (16 logical CPUs)
+    counts[False] = 12
+    assert Settings().effective_threads() == 8
+    counts[False] = None  # psutil cannot tell (some VMs, BSDs)
+    monkeypatch.setattr("os.cpu_count", lambda: 3)
+    assert Settings().effective_threads() == 3
+    assert Settings(threads=6).effective_threads() == 6
+
+
 def test_docgen_home_moves_every_user_directory(docgen_home):
     for folder in (paths.user_config_dir(), paths.user_data_dir(), paths.user_cache_dir(), paths.user_log_dir()):
         assert str(folder).startswith(str(docgen_home))

@@ -29,6 +29,7 @@ import sys
 from collections.abc import Sequence
 
 from docgen.cli.common import EXIT_CANCELLED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, guarded
+from docgen.cpu import sleep_waiting_threads
 
 #: word after ``docgen`` -> "module:function" (module relative to docgen.cli unless it starts with "docgen.")
 SUBCOMMANDS: dict[str, str] = {
@@ -52,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     a one-line message with the details in docgen.log (exit 2; ``DOCGEN_DEBUG=1`` shows the traceback instead).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    sleep_waiting_threads()  # before llama.cpp loads: waiting OpenMP threads sleep (docgen.cpu)
     return guarded(lambda: _dispatch(argv))
 
 

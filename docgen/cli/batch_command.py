@@ -50,6 +50,8 @@ def _batch_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=_positive, metavar="N",
                    help="documents (or rows) in flight at once: requests sent together to a server, or sequences the "
                    "local backend decodes together (default: jobs in settings; 0 there lets the backend choose)")
+    # issue #8 named the flag --parallel before --jobs was chosen: kept working, left out of --help
+    p.add_argument("--parallel", dest="jobs", type=_positive, metavar="N", help=argparse.SUPPRESS)
     p.add_argument("--shard", metavar="K/N",
                    help="be shard K of N (K from 1): take every Nth document of the work list, for a Slurm array, a "
                    "Kubernetes indexed job or GNU parallel; combine the reports with 'docgen report merge DIR...'")

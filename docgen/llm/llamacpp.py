@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docgen.cancel import CancelToken
+from docgen.cpu import physical_cores
 from docgen.errors import Cancelled, ContextOverflow, ModelLoadError
 from docgen.llm.base import Generation, IndexedTokenCallback, Message, Request, TokenCallback, request_stream
 from docgen.llm.batched import Engine, Job, cells_for
@@ -71,15 +71,8 @@ def default_parallel() -> int:
     Decoding a small model on a CPU is bound by memory bandwidth, so more sequences per weight read raise the
     aggregate tokens/s until the cores are busy: on a 2-core machine with the embedded model the aggregate was
     1.4x at 4 sequences and 1.6x at 8 (bench/run.py measures it). Physical cores come from psutil (logical CPUs
-    share a core's units); when psutil cannot tell, ``os.cpu_count()`` is used."""
-    cores = None
-    try:
-        import psutil
-
-        cores = psutil.cpu_count(logical=False)
-    except ImportError:  # pragma: no cover - psutil is a dependency
-        pass
-    cores = cores or os.cpu_count() or 1
+    share a core's units; :func:`docgen.cpu.physical_cores`)."""
+    cores = physical_cores()
     return max(4, min(16, 4 * cores))
 
 
