@@ -278,3 +278,19 @@ def test_plain_files_skip_the_column_by_column_checks(tmp_path, monkeypatch):
     monkeypatch.setattr(ingest.RawTable, "_clean", spy)
     data = load_dataset(path)
     assert seen == ["dirty_free=True"] and len(data.rows) == 100
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 22])
+def test_streaming_scan_counts_line_ends_as_the_whole_file_does(tmp_path, monkeypatch, chunk):
+    """CSV files are scanned in chunks (never held whole in memory on the fast path): a CRLF split between two
+    chunks still counts once, and every figure equals the one from the file's bytes at once."""
+    import hashlib
+
+    from docgen.sources import csvfile
+
+    data = "\ufeffa,b\r\n1,2\r\n3,\"x\ry\"\n4,5\r\n".encode()
+    path = tmp_path / "ends.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(csvfile, "_CHUNK", chunk)
+    assert csvfile.scan_file(path) == csvfile._scan_bytes(data, hashlib.sha256(data).hexdigest())
+    assert csvfile.scan_file(path).crlf == 3
