@@ -160,6 +160,7 @@ class DataController(QObject):
                 prepare_dataset(self.dataset, template_id=template.id, required=template.required_columns,
                                 computed=template.computed, mapping=match_fields.mapping_for(template, self.dataset))
                 self._prepared = template.id
+                self.panel.show_computed()
             except MissingValues as exc:
                 self.problem, self.unmatched = str(exc), tuple(exc.names)  # the Match Fields button shows
             except DocgenError as exc:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QPushButton,
-                               QVBoxLayout, QWidget)
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 from docgen import paths
 from docgen.errors import DocgenError
@@ -230,13 +230,14 @@ class MatchFields:
         self.button = QPushButton("&Match Fields…")
         self.button.setAccessibleName("Match Fields")
         self.button.setToolTip("Pick the data column for each column the template reads")
+        self.button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # never the row's width
         self.button.clicked.connect(self.open)
         panel = window.data.panel
         self.note = QLabel()  # which columns are read under another name now
         self.note.setAccessibleName("Matched fields")
         self.note.setWordWrap(True)
         row = QHBoxLayout()
-        row.addWidget(self.button)
+        row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignLeft)
         row.addWidget(self.note, 1)
         layout = panel.layout()
         layout.insertLayout(layout.indexOf(panel.problem) + 1, row)
