@@ -276,6 +276,47 @@ def build_sentiment_report(folder: Path) -> None:
     doc.save(folder / "template.docx")
 
 
+def build_wildlife_survey(folder: Path) -> None:
+    """The field-survey report over templates/wildlife-survey/sample.csv (Palmer penguins, see its SOURCE.md):
+    written from docs/template-language.md alone, as a new template author would."""
+    doc = Document()
+    doc.add_paragraph("Field survey: {{ station }}", style="Title")
+    doc.add_paragraph("{{ first_year.min_year }}–{{ last_year.max_year }} · prepared by {{ author }} on "
+                      "{{ today|date }}", style="Subtitle")
+    doc.add_paragraph("Summary", style="Heading 1")
+    doc.add_paragraph("{{p sections.summary }}")
+    doc.add_paragraph("Key figures", style="Heading 1")
+    for label, value in (
+        ("Animals measured", "{{ totals.count }} of {{ totals.distinct_species }} species on "
+                             "{{ totals.distinct_island }} islands"),
+        ("Mean body mass", "{{ totals.mean_body_mass_kg|number(2) }} kg"),
+    ):
+        para = doc.add_paragraph(style="List Bullet")
+        para.add_run(f"{label}: ").bold = True
+        para.add_run(value)
+    doc.add_paragraph("By species and island", style="Heading 2")
+    _table(doc, ["Species", "Island", "Animals", "Body mass (kg)", "Flipper (mm)"],
+           "{%tr for g in by_species_island %}",
+           ["{{ g.species }}", "{{ g.island }}", "{{ g.count }}", "{{ g.mean_body_mass_kg|number(2) }}",
+            "{{ g.mean_flipper_length_mm|number(1) }}"],
+           samples=["Chinstrap", "Torgersen", "999", "10.00", "999.9"], numeric=(2, 3, 4))
+    doc.add_paragraph("Females and males", style="Heading 2")
+    doc.add_paragraph("Animals whose sex was recorded ({{ by_species_sex|sum(attribute='count') }} of "
+                      "{{ totals.count }}).")
+    _table(doc, ["Species", "Sex", "Animals", "Body mass (kg)", "Flipper (mm)"], "{%tr for g in by_species_sex %}",
+           ["{{ g.species }}", "{{ g.sex }}", "{{ g.count }}", "{{ g.mean_body_mass_kg|number(2) }}",
+            "{{ g.mean_flipper_length_mm|number(1) }}"],
+           samples=["Chinstrap", "female", "999", "10.00", "999.9"], numeric=(2, 3, 4))
+    doc.add_paragraph("Animals counted each year", style="Heading 2")
+    _table(doc, ["Species", "Year", "Animals", "Change", "Growth"], "{%tr for g in by_species_year %}",
+           ["{{ g.species }}", "{{ g.year }}", "{{ g.count }}", "{{ g.change_count }}",
+            "{{ g.growth_count|percent }}"],
+           samples=["Chinstrap", "2009", "999", "-999", "-100.0%"], numeric=(1, 2, 3, 4))
+    _footer(doc, "{{ template.name }} {{ template.version }} · summary written by a local model; figures computed "
+                 "from the data")
+    doc.save(folder / "template.docx")
+
+
 def _snippets(realdata: Path) -> list[tuple[str, float, str]]:
     path = realdata / "text" / "amazonReviewSnippets_GroundTruth.txt"
     out = []
@@ -319,6 +360,7 @@ def main() -> None:
     build_service_reply(TEMPLATES / "service-reply")
     build_service_reply_references(TEMPLATES / "service-reply" / "references")
     build_sentiment_report(TEMPLATES / "sentiment-report")
+    build_wildlife_survey(TEMPLATES / "wildlife-survey")
     build_samples(args.realdata)
     print("Rebuilt", ", ".join(p.name for p in sorted(TEMPLATES.iterdir()) if p.is_dir()))
 

@@ -222,3 +222,75 @@ def test_engine_reader_and_record_by_record_reader_agree_on_real_files(realdata,
         assert fast.columns == slow.columns and fast.encoding == slow.encoding
         assert list(fast.row_numbers) == list(slow.row_numbers)
         assert list(fast.rows) == list(slow.rows)
+
+
+_ODD_RECORDS = {  # one odd record per file (the screen is for the whole file): what it must read as
+    "first column, leading": ("{s}lead,1.25,middle,7", {"name": "lead"}),
+    "first column, trailing": ("tail{s},2.5,x,8", {"name": "tail"}),
+    "a marker with whitespace round it": ("m,3.75,{s}NA{s},9", {"note": None}),
+    "a number with a leading space": ("z,4.5,y,{s}10", {"n": 10}),
+    "last column, trailing": ("d,5.5,w,11{s}", {"n": 11}),
+    "middle column, both": ("e,{s}6.5{s},v,12", {"price": 6.5}),
+    "the separator inside a value": ("f,7.5,keep \x7f{s}inner,13", {"note": "keep \x7f{s}inner"}),
+    "a control character": ("g,8.5,bell\x07here,14", {"note": "bellhere"}),
+}
+
+
+@pytest.mark.parametrize("case", list(_ODD_RECORDS))
+@pytest.mark.parametrize("space", ["\u00a0", "\u3000", " ", "\t"])
+def test_fast_path_screen_finds_edge_whitespace_and_characters_to_clean_in_any_column(tmp_path, monkeypatch, space,
+                                                                                      case):
+    """The engine's reader screens each record once for whitespace at a value's edge and for characters that
+    are cleaned: wherever one odd value is (first, middle or last column), the fast path gives what reading
+    record by record gives; a value holding the screen's own separator (DEL) next to a space is read as it is."""
+    from docgen.sources import csvfile
+
+    line, want = _ODD_RECORDS[case]
+    bulk = "".join(f"r{i},{i}.5,plain {i},{i}\n" for i in range(300))
+    path = write(tmp_path, "odd.csv", "name,price,note,n\n" + bulk + line.format(s=space) + "\n")
+    calls = []
+    real = csvfile._read_natively
+    monkeypatch.setattr(csvfile, "_read_natively", lambda *a, **k: calls.append(r := real(*a, **k)) or r)
+    fast = load_dataset(path)
+    assert calls and calls[0] is not None  # the engine's reader took the file
+    monkeypatch.setattr(csvfile, "_read_natively", lambda *a, **k: None)
+    slow = load_dataset(path)
+    assert fast.columns == slow.columns and list(fast.rows) == list(slow.rows) and fast.notes == slow.notes
+    last = fast.rows[300]
+    assert {k: last[k] for k in want} == {k: (v.format(s=space) if isinstance(v, str) else v)
+                                          for k, v in want.items()}
+    assert [c.type for c in fast.columns] == ["text", "number", "text", "integer"]
+
+
+def test_plain_files_skip_the_column_by_column_checks(tmp_path, monkeypatch):
+    """A file with no edge whitespace and nothing to clean is screened once per record, and no column is
+    scanned for either (the cost the screen saves on a million rows)."""
+    from docgen.data import ingest
+
+    path = write(tmp_path, "plain.csv", "a,b\n" + "".join(f"x{i},{i}\n" for i in range(100)))
+    seen: list[str] = []
+    real = ingest.RawTable._clean
+
+    def spy(self, names, keep):
+        seen.append(f"dirty_free={self._dirty_free}")
+        return real(self, names, keep)
+
+    monkeypatch.setattr(ingest.RawTable, "_clean", spy)
+    data = load_dataset(path)
+    assert seen == ["dirty_free=True"] and len(data.rows) == 100
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 22])
+def test_streaming_scan_counts_line_ends_as_the_whole_file_does(tmp_path, monkeypatch, chunk):
+    """CSV files are scanned in chunks (never held whole in memory on the fast path): a CRLF split between two
+    chunks still counts once, and every figure equals the one from the file's bytes at once."""
+    import hashlib
+
+    from docgen.sources import csvfile
+
+    data = "\ufeffa,b\r\n1,2\r\n3,\"x\ry\"\n4,5\r\n".encode()
+    path = tmp_path / "ends.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(csvfile, "_CHUNK", chunk)
+    assert csvfile.scan_file(path) == csvfile._scan_bytes(data, hashlib.sha256(data).hexdigest())
+    assert csvfile.scan_file(path).crlf == 3

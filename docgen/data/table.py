@@ -88,6 +88,12 @@ class Table:
         """Column names in file order (without aliases)."""
         return tuple(c.name for c in self.columns)
 
+    @property
+    def computed(self) -> dict[str, str]:
+        """The computed columns added by :meth:`add_computed`: name -> SQL expression, in the order added (they
+        are also the last entries of ``columns``)."""
+        return {name: self._computed[name] for name in self._computed_order}
+
     def __len__(self) -> int:
         return self.length
 

@@ -14,6 +14,7 @@ The only package that imports PySide6. The window delegates each tab to a contro
 - :mod:`.richtext` - the section editor (Markdown in, Markdown out);
 - :mod:`.gallery`, :mod:`.data_preview`, :mod:`.fields_form`, :mod:`.sections`, :mod:`.preview`,
   :mod:`.batch_tab`, :mod:`.settings_dialog` - widgets;
+- :mod:`.match_fields` - Match Fields: a data column for each template column, remembered per data header;
 - :mod:`.references_pane` - References tab: the reference files in scope, files added for the next runs, search;
 - :mod:`.autosave`, :mod:`.recent`, :mod:`.window_state` - what is remembered between sessions;
 - :mod:`.dialogs` - message boxes and file pickers (one place, so tests can answer them).

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QThread, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
-from docgen.errors import DocgenError
-from docgen.gui import dialogs
+from docgen.errors import DocgenError, MissingValues
+from docgen.gui import dialogs, match_fields
 from docgen.gui.data_preview import DataPanel
 from docgen.gui.fields_form import FieldsForm
 from docgen.model import Dataset, TemplateSpec
@@ -77,6 +77,7 @@ class DataController(QObject):
     record is selected, ``fields_changed()`` when a field is typed in."""
 
     dataset_changed = Signal()
+    checked = Signal()
     row_changed = Signal()
     fields_changed = Signal()
     loading_changed = Signal(bool)
@@ -86,6 +87,7 @@ class DataController(QObject):
         self.window = window
         self.dataset: Dataset | None = None
         self.problem = ""
+        self.unmatched: tuple[str, ...] = ()  # the template's columns the data lacks (Match Fields can map them)
         self.loader: LoadThread | None = None
         self._then: list[Callable[[], None]] = []
         self._pending: tuple[Path, str | None] | None = None
@@ -145,10 +147,10 @@ class DataController(QObject):
 
     def check_columns(self) -> None:
         """Make the loaded data ready for the template as the command line does
-        (:func:`docgen.sources.prepare_dataset`: required columns, ``[data] computed`` columns) and show (or clear)
-        its problem. Data read with other missing-value markers, or already prepared for another template (its
+        (:func:`docgen.sources.prepare_dataset`: the columns matched in Match Fields, required columns, ``[data]
+        computed`` columns) and show (or clear) its problem; ``checked()`` follows. Data read with other missing-value markers, or already prepared for another template (its
         computed columns), is read again first."""
-        self.problem = ""
+        self.problem, self.unmatched = "", ()
         template = self.window.template
         if template is not None and self.dataset is not None:
             if self._read_with != self._markers() or self._prepared not in (None, template.id):
@@ -156,12 +158,16 @@ class DataController(QObject):
                 return
             try:
                 prepare_dataset(self.dataset, template_id=template.id, required=template.required_columns,
-                                computed=template.computed, mapping={})
+                                computed=template.computed, mapping=match_fields.mapping_for(template, self.dataset))
                 self._prepared = template.id
+                self.panel.show_computed()
+            except MissingValues as exc:
+                self.problem, self.unmatched = str(exc), tuple(exc.names)  # the Match Fields button shows
             except DocgenError as exc:
                 self.problem = str(exc)
         if self.dataset is not None:
             self.panel.set_problem(self.problem)
+        self.checked.emit()
 
     def _markers(self) -> tuple[str, ...] | None:
         """The missing-value markers the current template asks for (None: the defaults)."""

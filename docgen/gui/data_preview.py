@@ -10,7 +10,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QStackedWidget, QTableView, QVBoxLayout, QWidget)
 
-from docgen.model import Dataset
+from docgen.model import Column, Dataset
 
 _Index = QModelIndex | QPersistentModelIndex
 _TYPE_LABEL = {"integer": "whole number", "number": "number", "date": "date", "text": "text"}
@@ -38,13 +38,29 @@ def format_value(value: object) -> str:
     return str(value)
 
 
+def shown_columns(dataset: Dataset | None) -> tuple[Column, ...]:
+    """The columns the preview shows: the file's, then the template's ``[data] computed`` columns once the data
+    was prepared for it (they live in the engine table)."""
+    if dataset is None:
+        return ()
+    table = dataset.table
+    return tuple(table.columns) if table is not None and hasattr(table, "computed") else dataset.columns
+
+
+def _computed(dataset: Dataset, name: str) -> str | None:
+    table = dataset.table
+    return getattr(table, "computed", {}).get(name) if table is not None else None
+
+
 class DatasetTableModel(QAbstractTableModel):
-    """Read-only view of a Dataset: one column per data column (header: name and type), the file's own row
-    numbers as vertical header."""
+    """Read-only view of a Dataset: one column per data column (header: name and type), then each computed
+    column (header: name, type and "computed"; tooltip: its expression), the file's own row numbers as
+    vertical header."""
 
     def __init__(self, dataset: Dataset | None = None, parent=None) -> None:
         super().__init__(parent)
         self._dataset = dataset
+        self._columns = shown_columns(dataset)
 
     @property
     def dataset(self) -> Dataset | None:
@@ -55,7 +71,22 @@ class DatasetTableModel(QAbstractTableModel):
         """Show another dataset (or none)."""
         self.beginResetModel()
         self._dataset = dataset
+        self._columns = shown_columns(dataset)
         self.endResetModel()
+
+    def refresh_columns(self) -> None:
+        """Show columns added to the dataset since (computed columns, after the data was prepared for a
+        template), keeping the selection; anything else changed resets the view."""
+        new = shown_columns(self._dataset)
+        old = self._columns
+        if new == old:
+            return
+        if len(new) > len(old) and new[:len(old)] == old:
+            self.beginInsertColumns(QModelIndex(), len(old), len(new) - 1)
+            self._columns = new
+            self.endInsertColumns()
+        else:
+            self.set_dataset(self._dataset)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
         if parent.isValid() or self._dataset is None:
@@ -65,15 +96,15 @@ class DatasetTableModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
         if parent.isValid() or self._dataset is None:
             return 0
-        return len(self._dataset.columns)
+        return len(self._columns)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
         ds = self._dataset
         if ds is None or not index.isValid():
             return None
-        if not (0 <= index.row() < len(ds.rows) and 0 <= index.column() < len(ds.columns)):
+        if not (0 <= index.row() < len(ds.rows) and 0 <= index.column() < len(self._columns)):
             return None
-        column = ds.columns[index.column()]
+        column = self._columns[index.column()]
         value = ds.rows[index.row()].get(column.name)
         if value is None:  # a missing value: a grey "missing" hint, never "None"
             if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
@@ -101,13 +132,21 @@ class DatasetTableModel(QAbstractTableModel):
         if ds is None:
             return None
         if orientation == Qt.Orientation.Horizontal:
-            if not 0 <= section < len(ds.columns):
+            if not 0 <= section < len(self._columns):
                 return None
-            column = ds.columns[section]
+            column = self._columns[section]
+            kind = _TYPE_LABEL.get(column.type, column.type)
+            expression = _computed(ds, column.name)
             if role == Qt.ItemDataRole.DisplayRole:
-                return f"{column.name}\n{_TYPE_LABEL.get(column.type, column.type)}"
+                return f"{column.name}\n{kind}" + (" · computed" if expression is not None else "")
             if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
-                return f"{column.name}: {_TYPE_LABEL.get(column.type, column.type)}"
+                if expression is not None:
+                    return f"{column.name}: {kind}, computed by the template as {expression}"
+                return f"{column.name}: {kind}"
+            if role == Qt.ItemDataRole.FontRole and expression is not None:
+                font = QFont()
+                font.setItalic(True)
+                return font
             return None
         if not 0 <= section < len(ds.rows):
             return None
@@ -213,6 +252,16 @@ class DataPanel(QWidget):
         self.table.resizeColumnsToContents()
         header = self.table.horizontalHeader()
         for col in range(self.model.columnCount()):
+            header.resizeSection(col, min(max(header.sectionSize(col), 60), 260))
+
+    def show_computed(self) -> None:
+        """Show the computed columns the data was given for the template (after the shown ones; italic header
+        marked "computed", the expression in its tooltip)."""
+        before = self.model.columnCount()
+        self.model.refresh_columns()
+        header = self.table.horizontalHeader()
+        for col in range(before, self.model.columnCount()):
+            self.table.resizeColumnToContents(col)
             header.resizeSection(col, min(max(header.sectionSize(col), 60), 260))
 
     def set_problem(self, problem: str) -> None:

@@ -28,7 +28,7 @@ from docgen.batch import safe_filename
 from docgen.checks import preflight
 from docgen.draft import Draft, DraftBook
 from docgen.errors import DocgenError, ModelError
-from docgen.gui import autosave, dialogs, recent, window_state
+from docgen.gui import autosave, dialogs, match_fields, recent, window_state
 from docgen.gui.batch_controller import BatchController
 from docgen.gui.data_controller import DataController
 from docgen.gui.export_controller import ExportController
@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self.references = install_references(self)  # References tab (#12, gui/references_pane.py)
+        match_fields.install(self)  # Data tab: Match Fields (gui/match_fields.py)
         self._autosave_timer = QTimer(self)
         self._autosave_timer.setSingleShot(True)
         self._autosave_timer.setInterval(1500)

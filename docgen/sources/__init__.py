@@ -28,6 +28,8 @@ SUPPORTED_EXTENSIONS: dict[str, str] = {
 }
 _SAVE_AS_XLSX = {".xls", ".xlsb", ".ods", ".numbers"}
 
+_EMPTY = "the file is empty (0 bytes). Save the data into it again, or pick another file."
+
 __all__ = ["SUPPORTED_EXTENSIONS", "load_dataset", "map_columns", "prepare_dataset", "require_columns"]
 
 
@@ -72,18 +74,21 @@ def load_dataset(path: str | Path, *, sheet: str | None = None, missing: Sequenc
         raise DataError(p, f"a sheet ('{sheet}') was asked for, but only Excel workbooks have sheets. Leave the "
                            "sheet out for this file.")
     try:
+        if reader == "csv":  # one streaming pass; the engine's CSV reader reads the file itself
+            from docgen.sources.csvfile import read_csv, scan_file
+
+            scan = scan_file(p)
+            if not scan.size:
+                raise DataError(p, _EMPTY)
+            return read_csv(p, scan, scan.sha256, missing=DEFAULT_MISSING if missing is None else tuple(missing))
         data = p.read_bytes()
     except OSError as exc:
         raise DataError(p, f"cannot read the file ({exc.strerror or exc}). Close it in other programs and check "
                            "that you may read it.") from None
     if not data:
-        raise DataError(p, "the file is empty (0 bytes). Save the data into it again, or pick another file.")
+        raise DataError(p, _EMPTY)
     sha256 = hashlib.sha256(data).hexdigest()
     markers = DEFAULT_MISSING if missing is None else tuple(missing)
-    if reader == "csv":
-        from docgen.sources.csvfile import read_csv
-
-        return read_csv(p, data, sha256, missing=markers)
     if reader == "excel":
         from docgen.sources.excel import read_excel
 

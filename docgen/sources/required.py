@@ -9,7 +9,7 @@ from docgen.errors import MissingValues, TemplateError
 from docgen.model import Dataset
 
 
-def _loose(name: str) -> str:
+def loose_name(name: str) -> str:
     """Case- and whitespace-insensitive form: "Postal  Code " and "postal code" compare equal."""
     return " ".join(name.split()).casefold()
 
@@ -42,7 +42,7 @@ def require_columns(dataset: Dataset, required: Sequence[str], *, template_id: s
     for want in required:
         if want in present:
             continue
-        loose = [c for c in names if _loose(c) == _loose(want)]
+        loose = [c for c in names if loose_name(c) == loose_name(want)]
         if len(loose) == 1:
             aliases[want] = loose[0]
             continue

@@ -103,3 +103,22 @@ def test_a_bad_computed_column_is_shown_inline(qtbot, make_window, tmp_path, wai
     wait_data(window)
     assert "the computed column 'tip_pct'" in window.data_panel.problem.text()
     assert not window.generate_action.isEnabled()
+
+
+def test_computed_columns_show_in_the_preview_marked_as_computed(qtbot, make_window, tmp_path, wait_data):
+    data = tmp_path / "tips.csv"
+    data.write_text("total_bill,tip\n20,2.5\n10,1\n", encoding="utf-8")
+    window = window_with_template(make_window, tmp_path)
+    wait_data(window)
+    window.load_data(data)
+    wait_data(window)
+    assert window.data_problem == ""
+    model = window.data_panel.model
+    assert model.columnCount() == 3  # total_bill, tip, then the template's tip_pct
+    header = model.headerData(2, Qt.Orientation.Horizontal)
+    assert header == "tip_pct\nnumber · computed"
+    assert "tip / total_bill" in model.headerData(2, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert model.headerData(0, Qt.Orientation.Horizontal) == "total_bill\nwhole number"
+    assert cell(window, 0, "tip") == "2.5"
+    assert model.data(model.index(0, 2)) == "0.125" and model.data(model.index(1, 2)) == "0.1"
+    assert window.data_panel.table.horizontalHeader().sectionSize(2) >= 60
