@@ -32,12 +32,18 @@ CHAR_WIDTH = 0.1
 CELL_PADDING = 0.25
 
 
+#: How much wider bold header text is than body text at the same size (measured on LibreOffice's rendering of
+#: "Comments" in the table style's bold header, which wrapped at the body-text width).
+BOLD_FACTOR = 1.2
+
+
 def content_widths(header: list[str], samples: list[str], total: float = TEXT_WIDTH,
                    wrap: tuple[int, ...] = ()) -> list[float]:
     """Column widths (inches) from content, as a person sizing a Word table by hand would: each column as wide
     as its header or its widest expected value (``samples[i]``, e.g. "$2,297,200.86"), so numbers never wrap;
     columns in ``wrap`` (long text such as comments) take whatever width is left, at least 1.5"."""
-    need = [max(len(h), len(v)) * CHAR_WIDTH + CELL_PADDING for h, v in zip(header, samples, strict=True)]
+    # a header is set in bold, about a fifth wider than body text ("Comments" wrapped to "Comment/s")
+    need = [max(len(h) * BOLD_FACTOR, len(v)) * CHAR_WIDTH + CELL_PADDING for h, v in zip(header, samples, strict=True)]
     fixed = sum(w for i, w in enumerate(need) if i not in wrap)
     if wrap:
         share = max(1.5, (total - fixed) / len(wrap))
