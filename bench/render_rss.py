@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from timing import interleaved, spread
+
 REPLY = ("We are sorry that your order arrived damaged. Our policy offers a free replacement or a full refund "
          "[1].\n\nPlease write to support@example.com quoting your ticket number.")
 NOTE = "Thank you for a strong quarter: sales grew in every region, led by the West."
@@ -180,16 +182,6 @@ def batch_rss(reps: int, quick: bool, add: Callable[[tuple], None]) -> None:
          "PASS" if ratio <= 1.2 else "FAIL"))
 
 
-def interleaved(variants: dict[str, Callable[[], object]], reps: int) -> dict[str, list]:
-    out: dict[str, list] = {name: [] for name in variants}
-    for _ in range(reps):
-        for name, run in variants.items():
-            out[name].append(run())
-    return out
-
-
-def spread(values: list[float], unit: str) -> str:
-    return f"{min(values):.2f} / {statistics.median(values):.2f} {unit}"
 
 
 def main() -> None:

@@ -55,6 +55,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import render_rss  # bench/render_rss.py: the render and batch-memory figures
+from timing import interleaved, spread
 from docgen.batch import run_batch
 from docgen.context import add_aggregates, base_context
 from docgen.cpu import logical_cpus, physical_cores
@@ -93,17 +94,6 @@ def letters(n: int, max_tokens: int) -> list[Request]:
             for i, c in enumerate(COMPLAINTS[:n])]
 
 
-def interleaved(variants: dict[str, Callable[[], float]], reps: int) -> dict[str, list[float]]:
-    """Run each variant once per rep, in turn (A B C A B C ...); values as the variants return them."""
-    out: dict[str, list[float]] = {name: [] for name in variants}
-    for _ in range(reps):
-        for name, run in variants.items():
-            out[name].append(run())
-    return out
-
-
-def spread(values: list[float], unit: str) -> str:
-    return f"{min(values):.2f} / {statistics.median(values):.2f} {unit}"
 
 
 def verdict(ok: bool) -> str:
