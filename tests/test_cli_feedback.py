@@ -54,3 +54,25 @@ def test_sections_cut_at_max_tokens_are_named_in_the_summary(tmp_path, capsys, m
     err = capsys.readouterr().err
     assert "the model stopped at max_tokens in 8 section(s)" in err
     assert "reply-" in err and "section 'body'" in err and "raise max_tokens" in err
+
+
+def test_a_section_the_model_writes_for_long_says_so_every_ten_seconds_with_its_tokens():
+    now = [0.0]
+    out = io.StringIO()
+    progress = BatchProgress("lines", out, clock=lambda: now[0])
+    progress(ProgressEvent("run_started", documents=1))
+    progress(ProgressEvent("section_started", section_id="body"))  # at once: no line yet
+    for tokens in range(1, 40):  # one token every 0.8 s, for 31 s
+        now[0] += 0.8
+        progress(ProgressEvent("token", section_id="body", tokens=tokens))
+    lines = out.getvalue().splitlines()[1:]
+    assert lines == ["docgen: [1/1] writing section 'body' (13 tokens, 10 s so far)",
+                     "docgen: [1/1] writing section 'body' (26 tokens, 21 s so far)",
+                     "docgen: [1/1] writing section 'body' (39 tokens, 31 s so far)"]
+
+
+def test_a_dry_run_says_it_checks_rather_than_writes(tmp_path, capsys):
+    assert main(["--template", "service-reply", "--data", str(SAMPLE), "--backend", "fake", "--dry-run",
+                 "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "docgen: checking 8 document(s)" in err and "writing 8" not in err

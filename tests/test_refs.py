@@ -271,6 +271,8 @@ def _bundled_sources() -> list[Source]:
     ("Your headphones are covered for 24 months.", "24 months", "headphones"),
     ("Refurbished products are covered for 12 months [3].", "12 months", "Refurbished"),
     ("Express delivery costs $4.95.", "$4.95", "Express"),
+    # a claim about every product, against "Every product ... is covered ... for 12 months" (new-user trial)
+    ("We offer a 6-month warranty on all our products.", "6-month", "all our products"),
 ])
 def test_a_policy_term_given_to_the_wrong_product_is_a_policy_mark(sentence, claim, scope):
     marks = policy_marks(sentence, _bundled_sources())
@@ -286,6 +288,8 @@ def test_a_policy_term_given_to_the_wrong_product_is_a_policy_mark(sentence, cla
     "Standard delivery costs $4.95 and is free on orders over $50.",
     "Tell us within 14 days of delivery if it arrived damaged and we send a replacement.",
     "We refund the price you paid within 14 days of receiving the returned product.",
+    "All our products come with a 12-month warranty.",
+    "Tell us within 14 days if any product arrives damaged.",  # "damaged" says which case: 14 days
 ])
 def test_a_policy_term_stated_for_what_the_sentence_names_is_not_a_scope_mark(sentence):
     marks = policy_marks(sentence, _bundled_sources())

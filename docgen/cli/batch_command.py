@@ -178,7 +178,7 @@ def run_batch_command(argv: Sequence[str]) -> int:
              len(dataset.rows), args.out, settings.backend, generator.name, ", dry run" if args.dry_run else "")
 
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
-    progress = BatchProgress.for_terminal(args.quiet)
+    progress = BatchProgress.for_terminal(args.quiet, dry_run=args.dry_run)
     try:
         options = RunOptions(seed=settings.seed, temperature=settings.temperature,
                              strict_grounding=args.strict_grounding, strict_images=args.strict_images,
@@ -295,7 +295,8 @@ def print_cut(report: Any, file: Any) -> None:
            for s in d.sections if any(CUT_WARNING in w for w in s.warnings)]
     if not cut:
         return
-    shown = ", ".join(f"{name} section '{sid}'" for name, sid in cut[:3]) + (", ..." if len(cut) > 3 else "")
+    shown = ", ".join(f"{name} section '{sid}'" for name, sid in cut[:3]) + (
+        f" and {len(cut) - 3} more" if len(cut) > 3 else "")
     print(f"docgen: warning: the model stopped at max_tokens in {len(cut)} section(s), which may end early or "
           f"mid-sentence: {shown}. Read them, or raise max_tokens for the section in the template's docgen.toml.",
           file=file)

@@ -5,7 +5,8 @@ The line form exists because a first run on the CPU can take minutes per documen
 stderr, or runs docgen from a script, must still see that it works and how far it got. Lines are throttled so
 that a fast batch of thousands of rows does not flood the log: a document line when a document fails, for the
 last document, and otherwise at most one every :data:`DOCUMENT_EVERY` seconds; a section line ("writing
-section 'body'") only after :data:`QUIET_FOR` seconds without a line.
+section 'body'") after :data:`QUIET_FOR` seconds without a line, and again every :data:`QUIET_FOR` seconds while
+the model writes it (on its streamed tokens).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class BatchProgress:
     True when the user sees progress (the bar or lines), so the summary need not repeat what was listed.
     ``clock`` is injectable for tests (seconds, monotonic)."""
 
-    def __init__(self, mode: str, stream: TextIO | None = None, clock: Any = time.monotonic) -> None:
+    def __init__(self, mode: str, stream: TextIO | None = None, clock: Any = time.monotonic, *,
+                 dry_run: bool = False) -> None:
         if mode not in ("bar", "lines", "off"):
             raise ValueError(f"progress mode must be bar, lines or off, got {mode!r}")
         self.mode = mode
@@ -41,12 +43,14 @@ class BatchProgress:
         self.total = 0
         self.started = 0.0
         self.last_line = 0.0
+        self.section = ""
+        self.dry_run = dry_run
 
     @classmethod
-    def for_terminal(cls, quiet: bool, stream: TextIO | None = None) -> "BatchProgress":
-        """Bar on a terminal, lines elsewhere, off with ``quiet``."""
+    def for_terminal(cls, quiet: bool, stream: TextIO | None = None, *, dry_run: bool = False) -> "BatchProgress":
+        """Bar on a terminal, lines elsewhere, off with ``quiet``; a ``dry_run`` says "checking", not "writing"."""
         stream = stream or sys.stderr
-        return cls("off" if quiet else "bar" if stream.isatty() else "lines", stream)
+        return cls("off" if quiet else "bar" if stream.isatty() else "lines", stream, dry_run=dry_run)
 
     @property
     def shown(self) -> bool:
@@ -66,10 +70,17 @@ class BatchProgress:
         now = self.clock()
         if event.kind == "run_started":
             self.total, self.started = event.documents, now
-            self._print(f"writing {event.documents} document(s); a line every few seconds shows progress")
-        elif event.kind == "section_started" and now - self.last_line >= QUIET_FOR:
-            self._print(f"[{self.done + 1}/{self.total or '?'}] writing section '{event.section_id}' "
-                        f"({now - self.started:.0f} s so far)")
+            what = "checking" if self.dry_run else "writing"
+            self._print(f"{what} {event.documents} document(s); a line every few seconds shows progress")
+        elif event.kind in ("section_started", "token") and now - self.last_line >= QUIET_FOR:
+            # a section that takes long (a first CPU run) says it is still being written, every QUIET_FOR s
+            if event.section_id:
+                self.section = event.section_id
+            written = f"{event.tokens} tokens, " if event.kind == "token" and event.tokens else ""
+            self._print(f"[{self.done + 1}/{self.total or '?'}] writing section '{self.section}' "
+                        f"({written}{now - self.started:.0f} s so far)")
+        elif event.kind in ("section_started", "token") and event.section_id:
+            self.section = event.section_id
         elif event.kind in ("document_done", "document_failed"):
             self.done += 1
             name = event.path.name if event.path else f"document {event.document + 1}"

@@ -65,6 +65,8 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 _WORD = re.compile(r"[A-Za-z][A-Za-z]*")
 #: Term kinds whose value a policy states per product or case (a remedy is checked as stated, not per product).
 _SCOPED_KINDS = ("duration", "amount", "percent")
+#: "all our products", "every product", "any item": a claim about the whole of what the noun names.
+_UNIVERSAL = re.compile(r"\b(?:all|every|any|each)\s+(?:of\s+)?(?:our\s+|the\s+|your\s+)?([A-Za-z]+)", re.I)
 #: Words that never name what a term applies to (function words, and words that frame a term).
 _NOT_SCOPES = STOPWORDS | frozenset("including include includes within until since per plus via covered cover "
                                     "covers free full get back".split())
@@ -146,12 +148,14 @@ def _stem(word: str) -> str:
 
 @dataclass(frozen=True)
 class _Unit:
-    """One line or sentence of a source, with its scoped terms by kind and its words (stemmed)."""
+    """One line or sentence of a source, with its scoped terms by kind, its words (stemmed) and the nouns it
+    states something about as a whole ("every product": ``product``)."""
 
     source: Source
     text: str
     keys: dict[str, frozenset[str]]
     words: frozenset[str]
+    universal: frozenset[str]
 
 
 def _units(sources: Sequence[Source]) -> list[_Unit]:
@@ -162,7 +166,8 @@ def _units(sources: Sequence[Source]) -> list[_Unit]:
                 text = line[start:end]
                 terms = policy_terms(text)
                 out.append(_Unit(s, text, {k: frozenset(t.key for t in terms if t.kind == k) for k in _SCOPED_KINDS},
-                                 frozenset(_stem(w) for w in _WORD.findall(text))))
+                                 frozenset(_stem(w) for w in _WORD.findall(text)),
+                                 frozenset(_stem(m.group(1)) for m in _UNIVERSAL.finditer(text))))
     return out
 
 
@@ -205,6 +210,15 @@ def scope_conflict(sentence: str, terms: Sequence[Term], sources: Sequence[Sourc
         if disagree and (not agree or min(agree) > disagree[0][0]):
             w = disagree[0][2]
             return term, words[w], gathered[w][1]
+        # "a 6-month warranty on all our products" against "Every product ... is covered ... for 12 months": a
+        # claim about every X is checked against what the sources say about every X, unless a more specific
+        # word of the sentence agrees ("tell us within 14 days if any product arrives damaged")
+        for m in _UNIVERSAL.finditer(sentence):
+            noun = _stem(m.group(1))
+            general = [u for u in stating if noun in u.universal]
+            keys = set().union(*(u.keys[term.kind] for u in general)) if general else set()
+            if keys and not keys & said[term.kind] and not any(n < len(keys) for n in agree):
+                return term, m.group(0), general
     return None
 
 
