@@ -263,3 +263,14 @@ def test_a_letter_written_from_policies_keeps_their_marks_and_may_offer_what_the
     said = [text for author, text, anchor in read_comments(doc.path) if author == AUTHOR and "20% discount" in anchor]
     # the reader is told it is a promise no policy supports, not a figure missing from the data
     assert any("Promise no source supports" in t for t in said) and not any("Figure not in the data: '20%, discount'" in t for t in said)
+
+
+def test_a_figure_of_another_group_of_a_two_column_grouping_is_misattributed():
+    # wildlife-survey groups by species and sex: 4.68 kg is Gentoo females' body mass, not an Adelie figure
+    # (the new-user trial's real-model summary); the true figures of the same groups are not marked
+    wrong = marks_of("wildlife-survey", "Adelie females had a higher body mass than Adelie males (4.68 kg).")
+    assert kinds(wrong) == [("misattributed", "4.68")]
+    assert "not a figure of Adelie" in wrong.marks[0].message and "Gentoo female" in wrong.marks[0].message
+    right = marks_of("wildlife-survey", "Adelie males weighed 4.04 kg on average and Adelie females 3.37 kg, "
+                                        "while Gentoo females weighed 4.68 kg.")
+    assert kinds(right) == []

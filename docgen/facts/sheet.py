@@ -177,8 +177,8 @@ def _measure_facts(sheet: FactSheet, base: str, row: Mapping[str, Any], entity: 
 
 def group_column(group_by: Any) -> str | None:
     """The one column an aggregate groups by: ``group_by`` as the manifest gives it (a column, a tuple of
-    columns, or None). A grouping over several columns has no single entity per group: None (its groups give
-    no entity facts)."""
+    columns, or None). A grouping over several columns has no single entity per group: None (its groups'
+    figures are evidence facts of each of their values instead, :func:`_composite_facts`)."""
     if isinstance(group_by, str):
         return group_by or None
     if isinstance(group_by, tuple | list) and len(group_by) == 1 and isinstance(group_by[0], str):
@@ -228,7 +228,39 @@ def build_fact_sheet(template: Any, context: Mapping[str, Any], *, dataset: Any 
                 key = str(g.get(by))
                 _measure_facts(sheet, f"{agg.name}.{key}", g, key, by, agg.sum, agg.mean, money_columns,
                                key in shown_keys, key)
+        elif isinstance(value, list) and _group_columns(agg.group_by):
+            _composite_facts(sheet, agg, list((all_groups or {}).get(agg.name) or value), money_columns)
     return sheet
+
+
+def _group_columns(group_by: Any) -> tuple[str, ...]:
+    """The columns of a grouping over two or more columns, else ()."""
+    if isinstance(group_by, tuple | list) and len(group_by) > 1 and all(isinstance(c, str) for c in group_by):
+        return tuple(group_by)
+    return ()
+
+
+def _composite_facts(sheet: FactSheet, agg: Any, groups: Sequence[Any], money_columns: Iterable[str] | None) -> None:
+    """Evidence facts of a grouping over several columns (``group_by = ["species", "sex"]``): each group's
+    figures belong to each of its text values ("Adelie", "female"), labelled with the whole group ("Adelie
+    female's average body mass"). So "Adelie females weigh 4.68 kg" is checked against Adelie's figures (4.68 kg
+    is Gentoo females'). Not shown in the prompt (``shown=False``): the tables show them."""
+    columns = _group_columns(agg.group_by)
+    for g in groups:
+        if not isinstance(g, Mapping):
+            continue
+        values = [g.get(c) for c in columns]
+        if any(v in (None, "") for v in values):
+            continue
+        who = " ".join(str(v) for v in values)
+        for col, v in zip(columns, values, strict=True):
+            if not isinstance(v, str):
+                continue  # a year or a number names no entity
+            if col not in sheet.dimensions:
+                sheet.dimensions[col] = tuple(dict.fromkeys(str(x.get(col)) for x in groups
+                                                            if isinstance(x, Mapping) and isinstance(x.get(col), str)))
+                sheet.nouns[col] = noun_of(col)
+            _measure_facts(sheet, f"{agg.name}.{who}@{col}", g, v, col, agg.sum, agg.mean, money_columns, False, who)
 
 
 
