@@ -15,8 +15,8 @@ import random
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QTextEdit,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
+                               QTextEdit, QVBoxLayout, QWidget)
 
 from docgen.draft import SectionDraft
 from docgen.gui.richtext import MarkdownEditor, plain_sentence
@@ -73,6 +73,9 @@ class MarkRow(QWidget):
         self.keep_button = QPushButton("Keep")
         self.keep_button.setAccessibleName(f"Keep marked sentence {number} of {title}")
         self.keep_button.setToolTip("The sentence is right: keep it and stop asking about it at export")
+        for button in (self.remove_button, self.keep_button):
+            # never narrower than their text: a long message beside them squeezed "Remove sentence" under "Keep"
+            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.label, 1)
@@ -199,6 +202,7 @@ class SectionPanel(QGroupBox):
         self.marks = marks
         for row in self.mark_rows:
             self.marks_layout.removeWidget(row)
+            row.hide()  # deleteLater waits for the event loop; until then the old row showed under the new one
             row.deleteLater()
         self.mark_rows = []
         for number, group in enumerate(group_marks(marks), 1):

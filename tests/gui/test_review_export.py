@@ -62,6 +62,11 @@ def test_marks_inline_with_remove_and_keep(qtbot, make_window, prepare, answered
     panel.mark_rows[0].remove_button.click()
     assert panel.text() == "Sales were strong. Margins held. Profit was $9 billion."
     assert window.draft.sections["summary"].locked and len(panel.mark_rows) == 1
+    # the rows listed before are gone from the screen at once, not only when Qt deletes them later (a grab
+    # showed the old row's button under the new one)
+    from docgen.gui.sections import MarkRow
+    shown = [r for r in panel.findChildren(MarkRow) if r.isVisibleTo(panel)]
+    assert shown == panel.mark_rows
     panel.mark_rows[0].keep_button.click()
     assert panel.mark_rows == [] and not panel.marks_box.isVisibleTo(panel)
     assert window.draft.problems()[0].section_id == "commentary"  # still empty; summary is fine now
