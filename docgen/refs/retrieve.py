@@ -293,18 +293,23 @@ def with_sources(result: Any, selection: Selection | None, data_texts: Sequence[
     """``result`` (a SectionResult) with the selection's sources, note and problems (as warnings), and the marks
     of :func:`docgen.refs.evidence.policy_marks` for its text (``data_texts``: what the record says, so the
     customer's own figures are not taken for promises). ``remove`` (``[references] unsupported = "remove"``)
-    takes the sentences of ``unsupported`` marks out of a generated (not an edited or locked) text."""
+    takes the sentences of ``policy`` marks out of a generated (not an edited or locked) text; their marks go to
+    ``dropped``."""
     if selection is None:
         return result
     marks = tuple(policy_marks(result.text, selection.sources, data_texts)) if result.text else ()
     text, warnings = result.text, result.warnings + selection.problems
+    dropped: tuple = ()
     if remove and not result.locked:
         text, removed = remove_unsupported(text, marks)
         if removed:
+            # the removed sentences' marks go to ``dropped``, as on_unsupported = "drop" does, so the report and
+            # the CLI summary count them
+            dropped = tuple(m for m in marks if m.kind == "policy" and m.sentence in removed)
             marks = tuple(policy_marks(text, selection.sources, data_texts)) if text else ()
             warnings += tuple(f"removed a sentence promising what no source supports: \"{r}\"" for r in removed)
     return dataclasses.replace(result, text=text, sources=selection.sources, sources_note=selection.note,
-                               warnings=warnings, marks=result.marks + marks)
+                               warnings=warnings, marks=result.marks + marks, dropped=result.dropped + dropped)
 
 
 def remove_unsupported(text: str, marks: Sequence[Any]) -> tuple[str, list[str]]:
